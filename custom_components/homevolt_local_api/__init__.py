@@ -1,0 +1,1 @@
+"""Homevolt Local API for Home Assistant."""

@@ -1,0 +1,515 @@
+"""The async client for the Homevolt local API."""
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, tzinfo
+import json
+import math
+import re
+from typing import Any, Self
+
+import aiohttp
+from yarl import URL
+
+from . import commands
+from .const import (
+    CONNECT_TIMEOUT,
+    CONSOLE_FAILURE,
+    CONSOLE_SUCCESS,
+    PARAM_LOCAL_MODE,
+    PARAM_MIN_SOC,
+    PATH_CONSOLE,
+    PATH_EMS,
+    PATH_ERROR_REPORT,
+    PATH_NODES,
+    PATH_PARAMS,
+    PATH_SCHEDULE,
+    PATH_STATUS,
+    READ_TIMEOUT,
+    USERNAME,
+    BatteryMode,
+    ScheduleSource,
+)
+from .exceptions import (
+    HomevoltAuthenticationError,
+    HomevoltCommandError,
+    HomevoltConnectionError,
+    HomevoltError,
+    HomevoltModeNotSupportedError,
+    HomevoltOutcomeUnknownError,
+    HomevoltResponseError,
+    HomevoltTimeoutError,
+    HomevoltUnsupportedError,
+    HomevoltValidationError,
+)
+from .models import (
+    EmsData,
+    ErrorReportItem,
+    Json,
+    Node,
+    Parameters,
+    ParamValue,
+    Schedule,
+    ScheduleEntry,
+    ScheduleLimits,
+    Status,
+    parse_ems,
+    parse_error_report,
+    parse_nodes,
+    parse_params,
+    parse_schedule,
+    parse_status,
+)
+
+_PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_PARAM_TEXT = re.compile(r"^[\x20-\x7e]{0,64}$")
+
+
+def normalize_host(host: str) -> URL:
+    """The base URL for what a user typed: an address, a name, host:port, or a full URL."""
+    text = host.strip() if isinstance(host, str) else ""
+    if not text:
+        raise HomevoltValidationError("the host is empty")
+    if "://" not in text:
+        # A bare IPv6 address needs brackets before a scheme can go in front.
+        if text.count(":") > 1 and not text.startswith("["):
+            text = f"[{text}]"
+        text = f"http://{text}"
+    try:
+        url = URL(text)
+    except ValueError as err:
+        raise HomevoltValidationError(f"{host!r} is not a valid host") from err
+    if url.scheme not in ("http", "https") or not url.host:
+        raise HomevoltValidationError(f"{host!r} is not an http or https address")
+    if url.path not in ("", "/") or url.query_string or url.fragment or url.user:
+        raise HomevoltValidationError(f"{host!r} must be only a host, without a path")
+    return url.with_path("/")
+
+
+class HomevoltClient:
+    """Talks to one Homevolt unit (the leader of its system) over its local HTTP API.
+
+    Requests are sent one at a time: the device is an ESP32 that should not get bursts.
+    Writes are serialized too, each confirmed by reading the state back.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        password: str | None = None,
+        *,
+        session: aiohttp.ClientSession,
+        timeout: aiohttp.ClientTimeout | None = None,
+        verify_ssl: bool = True,
+        device_timezone: tzinfo | None = None,
+    ) -> None:
+        """Create a client; nothing is sent until a method is called.
+
+        `device_timezone` is the zone the device's clock is set to (the home's), used to write
+        schedule times when the device's own answers do not reveal its offset.
+        """
+        self.base_url = normalize_host(host)
+        self._session = session
+        self._timeout = timeout or aiohttp.ClientTimeout(
+            total=None,
+            connect=CONNECT_TIMEOUT,
+            sock_connect=CONNECT_TIMEOUT,
+            sock_read=READ_TIMEOUT,
+        )
+        self._ssl: bool = verify_ssl if self.base_url.scheme == "https" else True
+        self._headers = (
+            {"Authorization": aiohttp.encode_basic_auth(USERNAME, password)} if password else {}
+        )
+        self._device_timezone = device_timezone
+        self._request_lock = asyncio.Lock()
+        self._write_lock = asyncio.Lock()
+        self._ems: EmsData | None = None
+
+    @classmethod
+    def create(cls, host: str, password: str | None = None, **kwargs: object) -> Self:
+        """Create a client with its own session (for scripts; close it with `close()`)."""
+        return cls(host, password, session=aiohttp.ClientSession(), **kwargs)  # type: ignore[arg-type]
+
+    async def close(self) -> None:
+        """Close the session (only for clients made by `create`)."""
+        await self._session.close()
+
+    @property
+    def is_https(self) -> bool:
+        """Whether the client talks HTTPS."""
+        return self.base_url.scheme == "https"
+
+    # ----------------------------------------------------------------------------------------
+    # transport
+
+    async def _request(self, method: str, path: str, data: dict[str, str] | None = None) -> str:
+        url = self.base_url.with_path(path)
+        async with self._request_lock:
+            try:
+                async with self._session.request(
+                    method,
+                    url,
+                    data=data,
+                    headers=self._headers,
+                    timeout=self._timeout,
+                    ssl=self._ssl,
+                    allow_redirects=False,
+                ) as response:
+                    body = await response.read()
+                    status = response.status
+            except TimeoutError as err:
+                raise HomevoltTimeoutError(f"{path}: the device did not answer in time") from err
+            except aiohttp.ClientConnectorError as err:
+                raise HomevoltConnectionError(f"cannot connect to {url.host}: {err}") from err
+            except aiohttp.ClientError as err:
+                raise HomevoltConnectionError(f"{path}: {err.__class__.__name__}: {err}") from err
+        if status in (401, 403):
+            raise HomevoltAuthenticationError(f"{path}: the device refused the password ({status})")
+        if status == 404:
+            raise HomevoltUnsupportedError(f"{path}: the device does not offer this (404)")
+        if status >= 500:
+            raise HomevoltConnectionError(f"{path}: the device answered with an error ({status})")
+        if status >= 300:
+            raise HomevoltResponseError(f"{path}: unexpected HTTP status {status}")
+        return body.decode("utf-8", errors="replace")
+
+    async def _get_json(self, path: str) -> Json:
+        text = await self._request("GET", path)
+        try:
+            return json.loads(text, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as err:
+            raise HomevoltResponseError(f"{path.lstrip('/')}: not valid JSON") from err
+
+    # ----------------------------------------------------------------------------------------
+    # reads
+
+    async def ems(self) -> EmsData:
+        """Read ems.json: every unit, its batteries and the CT sensors."""
+        data = parse_ems(await self._get_json(PATH_EMS))
+        self._ems = data
+        return data
+
+    async def status(self) -> Status:
+        """Read status.json: firmware, connectivity, uptime."""
+        return parse_status(await self._get_json(PATH_STATUS))
+
+    async def schedule(self) -> Schedule:
+        """Read schedule.json: local mode and the schedule the battery follows."""
+        return parse_schedule(await self._get_json(PATH_SCHEDULE))
+
+    async def params(self) -> Parameters:
+        """Read params.json (large: read it rarely)."""
+        return parse_params(await self._get_json(PATH_PARAMS))
+
+    async def error_report(self) -> tuple[ErrorReportItem, ...]:
+        """Read error_report.json: the device's self-checks."""
+        return parse_error_report(await self._get_json(PATH_ERROR_REPORT))
+
+    async def nodes(self) -> tuple[Node, ...]:
+        """Read nodes.json: the paired radio nodes (CT clamps)."""
+        return parse_nodes(await self._get_json(PATH_NODES))
+
+    # ----------------------------------------------------------------------------------------
+    # writes
+
+    async def _rated_power(self) -> int:
+        ems = self._ems or await self.ems()
+        rated = ems.rated_power
+        if not rated or rated <= 0:
+            raise HomevoltValidationError("the device does not report its rated power")
+        return int(rated)
+
+    async def _console(self, command: str) -> None:
+        text = await self._request("POST", PATH_CONSOLE, {"cmd": command})
+        if CONSOLE_SUCCESS.search(text) and not CONSOLE_FAILURE.search(text):
+            return
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        reason = lines[-1] if lines else "no answer"
+        raise HomevoltCommandError(f"the device refused '{command}': {reason}")
+
+    async def _write[T](
+        self,
+        send: Callable[[], Any],
+        read_back: Callable[[], Any],
+        verify: Callable[[T], str | None],
+        what: str,
+    ) -> T:
+        """Send one write, then read the state back and check it.
+
+        A write whose answer was lost is never sent again: the read-back decides.
+        """
+        sent_unknown: HomevoltConnectionError | None = None
+        try:
+            await send()
+        except HomevoltConnectionError as err:
+            if isinstance(err.__cause__, aiohttp.ClientConnectorError):
+                raise  # never reached the device
+            sent_unknown = err
+        try:
+            state: T = await read_back()
+        except HomevoltError as err:
+            if sent_unknown is not None:
+                raise HomevoltOutcomeUnknownError(
+                    f"{what}: the device did not answer and its state could not be read; "
+                    "the command was not resent"
+                ) from sent_unknown
+            raise HomevoltCommandError(
+                f"{what}: sent, but the result could not be read back"
+            ) from err
+        problem = verify(state)
+        if problem is None:
+            return state
+        if sent_unknown is not None:
+            raise HomevoltOutcomeUnknownError(
+                f"{what}: the device did not answer and the read-back shows {problem}; "
+                "the command was not resent"
+            ) from sent_unknown
+        raise HomevoltCommandError(f"{what}: {problem}")
+
+    async def set_schedule(self, mode: BatteryMode, **limits: object) -> Schedule:
+        """Replace the schedule with one entry in `mode`, from now on (sched_set)."""
+        wanted = _limits(limits)
+        command = commands.sched_set(mode, wanted, await self._rated_power())
+        async with self._write_lock:
+            return await self._write(
+                lambda: self._console(command),
+                self.schedule,
+                lambda schedule: _check_entry(schedule, mode, wanted),
+                f"set mode {mode}",
+            )
+
+    async def add_schedule_entry(
+        self, mode: BatteryMode, start: datetime, end: datetime, **limits: object
+    ) -> Schedule:
+        """Add a window from `start` to `end` (aware datetimes) in `mode` (sched_add)."""
+        wanted = _limits(limits)
+        for name, moment in (("start", start), ("end", end)):
+            if not isinstance(moment, datetime) or moment.tzinfo is None:
+                raise HomevoltValidationError(f"{name} must be a datetime with a time zone")
+        start, end = _whole_second(start), _whole_second(end)
+        if end <= datetime.now(UTC):
+            raise HomevoltValidationError("the end of a schedule entry must be in the future")
+        command = commands.sched_add(
+            mode,
+            self._device_time(start),
+            self._device_time(end),
+            wanted,
+            await self._rated_power(),
+        )
+        async with self._write_lock:
+            before = {entry.id for entry in (await self.schedule()).entries}
+
+            def verify(schedule: Schedule) -> str | None:
+                added = [entry for entry in schedule.entries if entry.id not in before]
+                for entry in added:
+                    if entry.start == start and entry.end == end:
+                        return _entry_problem(entry, mode, wanted)
+                if added:
+                    got = added[-1]
+                    return (
+                        f"the device placed the entry at {got.start} to {got.end}, "
+                        f"not {start} to {end}"
+                    )
+                return "no new entry appeared in the schedule"
+
+            try:
+                return await self._write(
+                    lambda: self._console(command), self.schedule, verify, f"add {mode} entry"
+                )
+            except HomevoltCommandError:
+                await self._undo_misplaced(before, start, end)
+                raise
+
+    async def _undo_misplaced(self, before: set[int], start: datetime, end: datetime) -> None:
+        """Remove an entry the device added at the wrong time, so it never runs."""
+        try:
+            schedule = await self.schedule()
+            for entry in schedule.entries:
+                if entry.id not in before and (entry.start, entry.end) != (start, end):
+                    await self._console(commands.sched_del(entry.id))
+        except HomevoltError:
+            return
+
+    async def delete_schedule_entry(self, entry_id: int) -> Schedule:
+        """Delete one entry (sched_del)."""
+        command = commands.sched_del(entry_id)
+        async with self._write_lock:
+            return await self._write(
+                lambda: self._console(command),
+                self.schedule,
+                lambda schedule: (
+                    f"entry {entry_id} is still in the schedule"
+                    if schedule.entry(entry_id)
+                    else None
+                ),
+                f"delete entry {entry_id}",
+            )
+
+    async def clear_schedule(self) -> Schedule:
+        """Delete every entry (sched_clear)."""
+        async with self._write_lock:
+            return await self._write(
+                lambda: self._console(commands.sched_clear()),
+                self.schedule,
+                lambda schedule: (
+                    f"{len(schedule.entries)} local entries remain"
+                    if schedule.entries and schedule.source is not ScheduleSource.REMOTE
+                    else None
+                ),
+                "clear the schedule",
+            )
+
+    async def charge(
+        self, power: int, target_soc: int | None = None, *, until: datetime | None = None
+    ) -> Schedule:
+        """Charge at `power` W up to `target_soc` %, from now on or until `until`."""
+        limits: dict[str, object] = {"setpoint": power, "max_soc": target_soc}
+        if until is None:
+            return await self.set_schedule(BatteryMode.INVERTER_CHARGE, **limits)
+        return await self.add_schedule_entry(
+            BatteryMode.INVERTER_CHARGE, datetime.now(UTC), until, **limits
+        )
+
+    async def discharge(
+        self, power: int, target_soc: int | None = None, *, until: datetime | None = None
+    ) -> Schedule:
+        """Discharge at `power` W down to `target_soc` %, from now on or until `until`."""
+        limits: dict[str, object] = {"setpoint": power, "min_soc": target_soc}
+        if until is None:
+            return await self.set_schedule(BatteryMode.INVERTER_DISCHARGE, **limits)
+        return await self.add_schedule_entry(
+            BatteryMode.INVERTER_DISCHARGE, datetime.now(UTC), until, **limits
+        )
+
+    async def idle(self) -> Schedule:
+        """Stop charging and discharging (sched_set 0)."""
+        return await self.set_schedule(BatteryMode.IDLE)
+
+    async def set_parameter(
+        self, name: str, value: ParamValue, *, persist: bool = True
+    ) -> Parameters:
+        """Set a device parameter (POST params.json); `persist` keeps it across reboots."""
+        form = _param_form(name, value, persist)
+        async with self._write_lock:
+            return await self._write(
+                lambda: self._request("POST", PATH_PARAMS, form),
+                self.params,
+                lambda params: _param_problem(params, name, value),
+                f"set {name}",
+            )
+
+    async def set_local_mode(self, enabled: bool) -> Schedule:
+        """Turn local mode on (the cloud stops replacing local schedules) or off; persisted."""
+        if not isinstance(enabled, bool):
+            raise HomevoltValidationError(f"local mode must be true or false, got {enabled!r}")
+        form = _param_form(PARAM_LOCAL_MODE, enabled, True)
+        async with self._write_lock:
+            return await self._write(
+                lambda: self._request("POST", PATH_PARAMS, form),
+                self.schedule,
+                lambda schedule: (
+                    None
+                    if schedule.local_mode is enabled
+                    else f"local mode is still {'on' if schedule.local_mode else 'off'}"
+                ),
+                "set local mode",
+            )
+
+    async def set_minimum_soc(self, percent: int) -> Parameters:
+        """Set the battery_min_soc parameter (only on units that list it), persisted."""
+        commands.validate_limits(BatteryMode.IDLE, ScheduleLimits(min_soc=percent), 1)
+        return await self.set_parameter(PARAM_MIN_SOC, percent, persist=True)
+
+    # ----------------------------------------------------------------------------------------
+    # time
+
+    def _device_time(self, moment: datetime) -> datetime:
+        """A moment as the naive wall-clock time the device's console expects.
+
+        The device renders its own timestamps in its local time (timestamp_str); its offset,
+        learned from ems.json, wins over the zone the caller configured.
+        """
+        offset = self._ems.device_utc_offset if self._ems else None
+        zone = self._device_timezone
+        if zone is not None:
+            now_offset = datetime.now(zone).utcoffset()
+            if offset is None or now_offset == offset:
+                return moment.astimezone(zone).replace(tzinfo=None)
+        if offset is not None:
+            return (moment.astimezone(UTC) + offset).replace(tzinfo=None)
+        return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number")
+
+
+def _whole_second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
+
+
+_LIMIT_NAMES = frozenset(ScheduleLimits.__dataclass_fields__)
+
+
+def _limits(values: dict[str, object]) -> ScheduleLimits:
+    unknown = set(values) - _LIMIT_NAMES
+    if unknown:
+        raise HomevoltValidationError(f"unknown limits: {', '.join(sorted(unknown))}")
+    return ScheduleLimits(**{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
+
+
+def _entry_problem(entry: ScheduleEntry, mode: BatteryMode, wanted: ScheduleLimits) -> str | None:
+    if entry.type_code != mode.code:
+        got = entry.mode or f"type {entry.type_code}"
+        if mode is not BatteryMode.IDLE and entry.mode is BatteryMode.IDLE:
+            raise HomevoltModeNotSupportedError(mode)
+        return f"the device runs {got} instead of {mode}"
+    for name in _LIMIT_NAMES:
+        value = getattr(wanted, name)
+        if value is not None and value is not False and getattr(entry.limits, name) != value:
+            return f"{name} reads back as {getattr(entry.limits, name)!r}, not {value!r}"
+    return None
+
+
+def _check_entry(schedule: Schedule, mode: BatteryMode, wanted: ScheduleLimits) -> str | None:
+    entry = schedule.active_entry(datetime.now(UTC) + timedelta(seconds=5))
+    if entry is None:
+        return "no schedule entry is active after the write"
+    return _entry_problem(entry, mode, wanted)
+
+
+def _param_text(value: ParamValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise HomevoltValidationError(f"{value!r} is not a finite number")
+        return repr(value)
+    if isinstance(value, str) and _PARAM_TEXT.match(value):
+        return value
+    raise HomevoltValidationError(f"{value!r} is not a value a parameter can take")
+
+
+def _param_form(name: str, value: ParamValue, persist: bool) -> dict[str, str]:
+    if not isinstance(name, str) or not _PARAM_NAME.match(name):
+        raise HomevoltValidationError(f"{name!r} is not a parameter name")
+    return {"k": name, "v": _param_text(value), "store": "1" if persist else "0"}
+
+
+def _same_value(got: ParamValue | None, wanted: ParamValue) -> bool:
+    if isinstance(wanted, bool) or isinstance(got, bool):
+        return got is wanted or (isinstance(got, int) and got == int(wanted))
+    if isinstance(wanted, (int, float)) and isinstance(got, (int, float)):
+        return math.isclose(got, wanted, rel_tol=1e-6, abs_tol=1e-6)
+    return got == wanted
+
+
+def _param_problem(params: Parameters, name: str, wanted: ParamValue) -> str | None:
+    parameter = params.get(name)
+    if parameter is None:
+        return f"the device has no parameter {name}"
+    if not _same_value(parameter.scalar, wanted):
+        return f"{name} reads back as {parameter.scalar!r}, not {wanted!r}"
+    return None

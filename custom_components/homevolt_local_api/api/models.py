@@ -1,0 +1,1018 @@
+"""Typed models of the Homevolt local API, parsed from its JSON in SI-ish units.
+
+Units: power in W, capacities in Wh, energy counters in kWh, temperatures in °C, voltages in V,
+frequency in Hz, state of charge in %. Signs: battery + = discharging, grid + = importing,
+solar + = producing, house + = consuming.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+import math
+
+from .const import LOCAL_SCHEDULE_ID, BatteryMode, ScheduleSource, SensorFunction, SensorKind
+from .exceptions import HomevoltResponseError
+
+type Json = object
+
+# A millisecond timestamp is larger than any second timestamp this century.
+_MS_THRESHOLD = 100_000_000_000
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+class _Obj:
+    """A JSON object read with its path, so that every error names the field at fault."""
+
+    __slots__ = ("_data", "path")
+
+    def __init__(self, data: Json, path: str) -> None:
+        if not isinstance(data, dict):
+            raise HomevoltResponseError(f"{path}: expected an object, got {_describe(data)}")
+        self._data: dict[str, Json] = data
+        self.path = path
+
+    def _get(self, key: str) -> Json:
+        return self._data.get(key)
+
+    def _fail(self, key: str, expected: str, value: Json) -> HomevoltResponseError:
+        return HomevoltResponseError(
+            f"{self.path}.{key}: expected {expected}, got {_describe(value)}"
+        )
+
+    def has(self, key: str) -> bool:
+        return self._data.get(key) is not None
+
+    def opt_num(self, key: str, scale: float = 1.0) -> float | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._fail(key, "a number", value)
+        if not math.isfinite(value):
+            raise self._fail(key, "a finite number", value)
+        return value * scale if scale != 1.0 else float(value)
+
+    def num(self, key: str, scale: float = 1.0) -> float:
+        value = self.opt_num(key, scale)
+        if value is None:
+            raise self._fail(key, "a number", None)
+        return value
+
+    def opt_int(self, key: str) -> int | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._fail(key, "a whole number", value)
+        if isinstance(value, float) and not value.is_integer():
+            raise self._fail(key, "a whole number", value)
+        return int(value)
+
+    def int_(self, key: str) -> int:
+        value = self.opt_int(key)
+        if value is None:
+            raise self._fail(key, "a whole number", None)
+        return value
+
+    def opt_str(self, key: str) -> str | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self._fail(key, "a string", value)
+        return value
+
+    def str_(self, key: str) -> str:
+        value = self.opt_str(key)
+        if value is None:
+            raise self._fail(key, "a string", None)
+        return value
+
+    def opt_id(self, key: str) -> str | None:
+        """An identifier that some firmware sends as a number and some as a string."""
+        value = self._get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        raise self._fail(key, "an identifier", value)
+
+    def id_(self, key: str) -> str:
+        value = self.opt_id(key)
+        if not value:
+            raise self._fail(key, "an identifier", None)
+        return value
+
+    def opt_bool(self, key: str) -> bool | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise self._fail(key, "a boolean", value)
+
+    def opt_obj(self, key: str) -> _Obj | None:
+        value = self._get(key)
+        return None if value is None else _Obj(value, f"{self.path}.{key}")
+
+    def obj(self, key: str) -> _Obj:
+        value = self.opt_obj(key)
+        if value is None:
+            raise self._fail(key, "an object", None)
+        return value
+
+    def opt_list(self, key: str) -> list[Json] | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise self._fail(key, "a list", value)
+        return value
+
+    def objs(self, key: str, *, required: bool = False) -> list[_Obj]:
+        items = self.opt_list(key)
+        if items is None:
+            if required:
+                raise self._fail(key, "a list", None)
+            return []
+        return [_Obj(item, f"{self.path}.{key}[{index}]") for index, item in enumerate(items)]
+
+    def strs(self, key: str) -> tuple[str, ...]:
+        items = self.opt_list(key) or []
+        for item in items:
+            if not isinstance(item, str):
+                raise self._fail(key, "a list of strings", item)
+        return tuple(str(item) for item in items)
+
+
+def _root_list(data: Json, path: str) -> list[_Obj]:
+    if not isinstance(data, list):
+        raise HomevoltResponseError(f"{path}: expected a list, got {_describe(data)}")
+    return [_Obj(item, f"{path}[{index}]") for index, item in enumerate(data)]
+
+
+def _timestamp(value: float | None) -> datetime | None:
+    """A device timestamp (seconds or milliseconds since the epoch) as an aware datetime."""
+    if value is None or value <= 0:
+        return None
+    seconds = value / 1000 if value >= _MS_THRESHOLD else value
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except OverflowError, OSError, ValueError:
+        return None
+
+
+def _sum(values: Iterator[float | None]) -> float | None:
+    """The sum of the values, or None when there are none or any is unknown."""
+    total = 0.0
+    seen = False
+    for value in values:
+        if value is None:
+            return None
+        total += value
+        seen = True
+    return total if seen else None
+
+
+# --------------------------------------------------------------------------------------------
+# ems.json
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatteryModule:
+    """One battery module (BMS) of a unit."""
+
+    index: int
+    serial_number: str | None
+    firmware: str | None
+    battery_type: str | None
+    rated_capacity: float | None
+    """Wh."""
+    state_of_charge: float | None
+    """%."""
+    energy_available: float | None
+    """Wh left in this module."""
+    cycle_count: int | None
+    state: str | None
+    alarms: tuple[str, ...]
+    min_temperature: float | None
+    """°C."""
+    max_temperature: float | None
+    """°C."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Voltages:
+    """Mains voltages seen by a unit, in V."""
+
+    l1: float | None
+    l2: float | None
+    l3: float | None
+    l1_l2: float | None
+    l2_l3: float | None
+    l3_l1: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unit:
+    """One Homevolt unit (ECU) of a system; the first is the leader the client talks to."""
+
+    ecu_id: str
+    host: str | None
+    """Where the leader reaches a follower; None for the leader."""
+    is_leader: bool
+    model: str | None
+    firmware: str | None
+    inverter_serial_number: str | None
+    inverter_firmware: str | None
+    error_code: int | None
+    error_text: str | None
+    operating_state: str | None
+    system_state: str | None
+    info: tuple[str, ...]
+    warnings: tuple[str, ...]
+    alarms: tuple[str, ...]
+    rated_capacity: float | None
+    """Wh."""
+    rated_power: float | None
+    """W."""
+    state_of_charge: float
+    """%."""
+    power: float
+    """W, + = discharging, - = charging."""
+    frequency: float | None
+    """Hz."""
+    temperature: float | None
+    """°C."""
+    usable_capacity: float | None
+    """Wh the modules can hold now; falls as the battery ages."""
+    discharged_energy: float | None
+    """kWh, lifetime."""
+    charged_energy: float | None
+    """kWh, lifetime."""
+    available_charge_power: float | None
+    available_discharge_power: float | None
+    available_charge_energy: float | None
+    """Wh."""
+    available_discharge_energy: float | None
+    """Wh."""
+    voltages: Voltages | None
+    modules: tuple[BatteryModule, ...]
+
+    @property
+    def state_of_health(self) -> float | None:
+        """Usable capacity as a % of rated capacity: an estimate of the battery's health."""
+        if not self.usable_capacity or not self.rated_capacity:
+            return None
+        return min(100.0, 100.0 * self.usable_capacity / self.rated_capacity)
+
+    @property
+    def charge_power(self) -> float:
+        """W flowing into the battery (never negative)."""
+        return max(0.0, -self.power)
+
+    @property
+    def discharge_power(self) -> float:
+        """W flowing out of the battery (never negative)."""
+        return max(0.0, self.power)
+
+    @property
+    def is_faulted(self) -> bool:
+        """Whether the unit reports an error."""
+        return bool(self.error_code)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Phase:
+    """One phase of a CT clamp."""
+
+    voltage: float | None
+    """V."""
+    current: float | None
+    """A."""
+    power: float | None
+    """W."""
+    power_factor: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CtSensor:
+    """A CT clamp or virtual sensor: grid, solar, house load or a unit's own meter."""
+
+    function: SensorFunction
+    kind: SensorKind
+    euid: str
+    node_id: int | None
+    available: bool
+    rssi: float | None
+    average_rssi: float | None
+    packet_delivery: float | None
+    """%."""
+    phases: tuple[Phase, ...]
+    frequency: float | None
+    total_power: float
+    """W, in the device's sign for this function."""
+    energy_imported: float | None
+    """kWh."""
+    energy_exported: float | None
+    """kWh."""
+    timestamp: datetime | None
+
+    @property
+    def key(self) -> str:
+        """A stable identity: function and euid (order and type differ between firmwares)."""
+        return f"{self.function}_{self.euid}"
+
+    @property
+    def is_physical(self) -> bool:
+        """Whether this is a real clamp (grid or solar) rather than a computed value."""
+        return self.function in (SensorFunction.GRID, SensorFunction.SOLAR) or (
+            self.kind is SensorKind.PULSE_CT
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmsData:
+    """ems.json: every unit of the system and every sensor, with derived system totals."""
+
+    timestamp: datetime | None
+    units: tuple[Unit, ...]
+    sensors: tuple[CtSensor, ...]
+    device_utc_offset: timedelta | None
+    """The device's local time offset, when its timestamps show it."""
+
+    @property
+    def leader(self) -> Unit:
+        """The unit the client talks to."""
+        return next((unit for unit in self.units if unit.is_leader), self.units[0])
+
+    @property
+    def is_cluster(self) -> bool:
+        """Whether the system has more than one unit."""
+        return len(self.units) > 1
+
+    def _sensors(self, function: SensorFunction) -> list[CtSensor]:
+        return [sensor for sensor in self.sensors if sensor.function is function]
+
+    def _sensor_power(self, function: SensorFunction) -> float | None:
+        sensors = self._sensors(function)
+        if not sensors or not all(sensor.available for sensor in sensors):
+            return None
+        return _sum(iter(sensor.total_power for sensor in sensors))
+
+    @property
+    def rated_capacity(self) -> float | None:
+        """Wh, all units."""
+        return _sum(iter(unit.rated_capacity for unit in self.units))
+
+    @property
+    def rated_power(self) -> float | None:
+        """W, all units."""
+        return _sum(iter(unit.rated_power for unit in self.units))
+
+    @property
+    def usable_capacity(self) -> float | None:
+        """Wh, all units."""
+        return _sum(iter(unit.usable_capacity for unit in self.units))
+
+    @property
+    def state_of_health(self) -> float | None:
+        """%: usable over rated capacity, all units."""
+        usable, rated = self.usable_capacity, self.rated_capacity
+        if not usable or not rated:
+            return None
+        return min(100.0, 100.0 * usable / rated)
+
+    @property
+    def state_of_charge(self) -> float:
+        """%, weighted by each unit's rated capacity (a plain mean when one is unknown)."""
+        weights = [unit.rated_capacity for unit in self.units]
+        if all(weight for weight in weights):
+            total = sum(weight for weight in weights if weight)
+            return (
+                sum(unit.state_of_charge * (unit.rated_capacity or 0.0) for unit in self.units)
+                / total
+            )
+        return sum(unit.state_of_charge for unit in self.units) / len(self.units)
+
+    @property
+    def battery_power(self) -> float:
+        """W, + = discharging, all units."""
+        return sum(unit.power for unit in self.units)
+
+    @property
+    def battery_charge_power(self) -> float:
+        """W into the batteries."""
+        return max(0.0, -self.battery_power)
+
+    @property
+    def battery_discharge_power(self) -> float:
+        """W out of the batteries."""
+        return max(0.0, self.battery_power)
+
+    @property
+    def available_charge_power(self) -> float | None:
+        return _sum(iter(unit.available_charge_power for unit in self.units))
+
+    @property
+    def available_discharge_power(self) -> float | None:
+        return _sum(iter(unit.available_discharge_power for unit in self.units))
+
+    @property
+    def available_charge_energy(self) -> float | None:
+        return _sum(iter(unit.available_charge_energy for unit in self.units))
+
+    @property
+    def available_discharge_energy(self) -> float | None:
+        return _sum(iter(unit.available_discharge_energy for unit in self.units))
+
+    @property
+    def battery_charged_energy(self) -> float | None:
+        """kWh, all units."""
+        return _sum(iter(unit.charged_energy for unit in self.units))
+
+    @property
+    def battery_discharged_energy(self) -> float | None:
+        """kWh, all units."""
+        return _sum(iter(unit.discharged_energy for unit in self.units))
+
+    @property
+    def has_grid_sensor(self) -> bool:
+        return bool(self._sensors(SensorFunction.GRID))
+
+    @property
+    def has_solar_sensor(self) -> bool:
+        return bool(self._sensors(SensorFunction.SOLAR))
+
+    @property
+    def has_load_sensor(self) -> bool:
+        return bool(self._sensors(SensorFunction.LOAD))
+
+    @property
+    def grid_power(self) -> float | None:
+        """W, + = importing."""
+        return self._sensor_power(SensorFunction.GRID)
+
+    @property
+    def grid_import_power(self) -> float | None:
+        power = self.grid_power
+        return None if power is None else max(0.0, power)
+
+    @property
+    def grid_export_power(self) -> float | None:
+        power = self.grid_power
+        return None if power is None else max(0.0, -power)
+
+    @property
+    def solar_power(self) -> float | None:
+        """W produced; 0 without a solar clamp is not assumed: None."""
+        power = self._sensor_power(SensorFunction.SOLAR)
+        return None if power is None else max(0.0, power)
+
+    @property
+    def house_power(self) -> float | None:
+        """W consumed by the house.
+
+        The virtual load's total_power is negative while the house consumes. Without a load
+        sensor it is derived from the balance: grid + solar + battery.
+        """
+        load = self._sensor_power(SensorFunction.LOAD)
+        if load is not None:
+            return max(0.0, -load)
+        if self.has_load_sensor:
+            return None
+        grid = self.grid_power
+        if grid is None:
+            return None
+        solar = self.solar_power if self.has_solar_sensor else 0.0
+        if solar is None:
+            return None
+        return max(0.0, grid + solar + self.battery_power)
+
+    def _sensor_energy(self, function: SensorFunction, *, imported: bool) -> float | None:
+        sensors = self._sensors(function)
+        return _sum(
+            iter(
+                sensor.energy_imported if imported else sensor.energy_exported for sensor in sensors
+            )
+        )
+
+    @property
+    def grid_imported_energy(self) -> float | None:
+        """KWh bought."""
+        return self._sensor_energy(SensorFunction.GRID, imported=True)
+
+    @property
+    def grid_exported_energy(self) -> float | None:
+        """KWh sold."""
+        return self._sensor_energy(SensorFunction.GRID, imported=False)
+
+    @property
+    def solar_produced_energy(self) -> float | None:
+        """kWh: the solar clamp counts production as imported."""
+        return self._sensor_energy(SensorFunction.SOLAR, imported=True)
+
+    @property
+    def house_consumed_energy(self) -> float | None:
+        """kWh: the virtual load accumulates consumption as exported."""
+        return self._sensor_energy(SensorFunction.LOAD, imported=False)
+
+    def unit(self, ecu_id: str) -> Unit | None:
+        return next((unit for unit in self.units if unit.ecu_id == ecu_id), None)
+
+    def sensor(self, key: str) -> CtSensor | None:
+        return next((sensor for sensor in self.sensors if sensor.key == key), None)
+
+
+def _parse_voltages(obj: _Obj | None) -> Voltages | None:
+    if obj is None:
+        return None
+    return Voltages(
+        l1=obj.opt_num("l1", 0.1),
+        l2=obj.opt_num("l2", 0.1),
+        l3=obj.opt_num("l3", 0.1),
+        l1_l2=obj.opt_num("l1_l2", 0.1),
+        l2_l3=obj.opt_num("l2_l3", 0.1),
+        l3_l1=obj.opt_num("l3_l1", 0.1),
+    )
+
+
+def _parse_modules(unit: _Obj) -> tuple[BatteryModule, ...]:
+    infos = unit.objs("bms_info")
+    infos_by_id = {info.opt_int("id"): info for info in infos}
+    modules = []
+    for index, data in enumerate(unit.objs("bms_data")):
+        info = infos_by_id.get(index) or (infos[index] if index < len(infos) else None)
+        modules.append(
+            BatteryModule(
+                index=index,
+                serial_number=info.opt_id("serial_number") if info else None,
+                firmware=info.opt_str("fw_version") if info else None,
+                battery_type=info.opt_str("battery_type_str") if info else None,
+                rated_capacity=info.opt_num("rated_cap") if info else None,
+                state_of_charge=data.opt_num("soc", 0.01),
+                energy_available=data.opt_num("energy_avail"),
+                cycle_count=data.opt_int("cycle_count"),
+                state=data.opt_str("state_str"),
+                alarms=data.strs("alarm_str"),
+                min_temperature=data.opt_num("tmin", 0.1),
+                max_temperature=data.opt_num("tmax", 0.1),
+            )
+        )
+    return tuple(modules)
+
+
+def _parse_unit(unit: _Obj) -> Unit:
+    info = unit.opt_obj("ems_info")
+    inverter = unit.opt_obj("inv_info")
+    data = unit.obj("ems_data")
+    prediction = unit.opt_obj("ems_prediction")
+    aggregate = unit.opt_obj("ems_aggregate")
+    host = unit.opt_str("ecu_host") or None
+
+    # Lifetime counters: Wh in ems_data; kWh in ems_aggregate (imported = discharged).
+    discharged = data.opt_num("energy_produced", 0.001)
+    charged = data.opt_num("energy_consumed", 0.001)
+    if discharged is None and aggregate is not None:
+        discharged = aggregate.opt_num("imported_kwh")
+    if charged is None and aggregate is not None:
+        charged = aggregate.opt_num("exported_kwh")
+
+    frequency = data.opt_num("frequency", 0.001)
+    return Unit(
+        ecu_id=unit.id_("ecu_id"),
+        host=host,
+        is_leader=host is None and not unit.has("peer"),
+        model=info.opt_str("model") if info else None,
+        firmware=info.opt_str("fw_version") if info else None,
+        inverter_serial_number=inverter.opt_id("serial_number") if inverter else None,
+        inverter_firmware=inverter.opt_str("fw_version") if inverter else None,
+        error_code=unit.opt_int("error"),
+        error_text=unit.opt_str("error_str"),
+        operating_state=unit.opt_str("op_state_str"),
+        system_state=data.opt_str("state_str"),
+        info=data.strs("info_str"),
+        warnings=data.strs("warning_str"),
+        alarms=data.strs("alarm_str"),
+        rated_capacity=info.opt_num("rated_capacity") if info else None,
+        rated_power=info.opt_num("rated_power") if info else None,
+        state_of_charge=data.num("soc_avg", 0.01),
+        power=data.num("power"),
+        frequency=frequency or None,
+        temperature=data.opt_num("sys_temp", 0.1),
+        usable_capacity=data.opt_num("avail_cap"),
+        discharged_energy=discharged,
+        charged_energy=charged,
+        available_charge_power=prediction.opt_num("avail_ch_pwr") if prediction else None,
+        available_discharge_power=prediction.opt_num("avail_di_pwr") if prediction else None,
+        available_charge_energy=prediction.opt_num("avail_ch_energy") if prediction else None,
+        available_discharge_energy=prediction.opt_num("avail_di_energy") if prediction else None,
+        voltages=_parse_voltages(unit.opt_obj("ems_voltage")),
+        modules=_parse_modules(unit),
+    )
+
+
+def _enum[E: (SensorFunction, SensorKind)](enum: type[E], value: str | None, default: E) -> E:
+    if value is None:
+        return default
+    try:
+        return enum(value.lower())
+    except ValueError:
+        return default
+
+
+def _parse_sensor(sensor: _Obj) -> CtSensor:
+    # Documented firmware: "function" + "sensor_type"; older firmware: "type" only.
+    function = sensor.opt_str("function") or sensor.opt_str("type")
+    phases = tuple(
+        Phase(
+            voltage=phase.opt_num("voltage"),
+            current=phase.opt_num("amp"),
+            power=phase.opt_num("power"),
+            power_factor=phase.opt_num("pf"),
+        )
+        for phase in sensor.objs("phase")
+    )
+    return CtSensor(
+        function=_enum(SensorFunction, function, SensorFunction.UNSPECIFIED),
+        kind=_enum(SensorKind, sensor.opt_str("sensor_type"), SensorKind.UNKNOWN),
+        euid=sensor.opt_id("euid") or "",
+        node_id=sensor.opt_int("node_id"),
+        available=sensor.opt_bool("available") is not False,
+        rssi=sensor.opt_num("rssi"),
+        average_rssi=sensor.opt_num("average_rssi"),
+        packet_delivery=sensor.opt_num("pdr"),
+        phases=phases,
+        frequency=sensor.opt_num("frequency") or None,
+        total_power=sensor.num("total_power"),
+        energy_imported=sensor.opt_num("energy_imported"),
+        energy_exported=sensor.opt_num("energy_exported"),
+        timestamp=_timestamp(sensor.opt_num("timestamp")),
+    )
+
+
+def _device_utc_offset(sensors: list[_Obj]) -> timedelta | None:
+    """The device's UTC offset: it renders timestamp_str in its local time."""
+    for sensor in sensors:
+        text = sensor.opt_str("timestamp_str")
+        moment = _timestamp(sensor.opt_num("timestamp"))
+        if not text or moment is None:
+            continue
+        try:
+            local = datetime.fromisoformat(text.replace(" ", "T"))
+        except ValueError:
+            continue
+        offset = local.replace(tzinfo=UTC) - moment
+        quarters = round(offset.total_seconds() / 900)
+        if abs(quarters) <= 14 * 4:
+            return timedelta(minutes=15 * quarters)
+    return None
+
+
+def parse_ems(data: Json) -> EmsData:
+    """Parse ems.json."""
+    root = _Obj(data, "ems.json")
+    units = tuple(_parse_unit(unit) for unit in root.objs("ems", required=True))
+    if not units:
+        raise HomevoltResponseError("ems.json.ems: expected at least one unit, got none")
+    sensors = root.objs("sensors")
+    return EmsData(
+        timestamp=_timestamp(root.opt_num("ts")),
+        units=units,
+        sensors=tuple(_parse_sensor(sensor) for sensor in sensors),
+        device_utc_offset=_device_utc_offset(sensors),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# status.json
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Status:
+    """status.json: firmware, connectivity and uptime."""
+
+    uptime: timedelta
+    esp_firmware: str | None
+    radio_firmware: str | None
+    wifi_connected: bool | None
+    wifi_rssi: float | None
+    wifi_ssid: str | None
+    ip_address: str | None
+    lte_connected: bool | None
+    lte_rssi: float | None
+    """dBm."""
+    lte_operator: str | None
+    cloud_connected: bool | None
+    ota_in_progress: bool | None
+    ems_firmware: str | None
+    inverter_firmware: str | None
+
+
+def parse_status(data: Json) -> Status:
+    """Parse status.json."""
+    root = _Obj(data, "status.json")
+    firmware = root.opt_obj("firmware")
+    wifi = root.opt_obj("wifi_status")
+    lte = root.opt_obj("lte_status")
+    mqtt = root.opt_obj("mqtt_status")
+    ems = root.opt_obj("ems_status")
+    ems_info = ems.opt_obj("ems_info") if ems else None
+    inverter = ems.opt_obj("inverter_info") if ems else None
+    uptime_ms = root.num("up_time")
+    if uptime_ms < 0:
+        raise HomevoltResponseError("status.json.up_time: expected a positive number")
+    operator = lte.opt_str("operator_name") if lte else None
+    return Status(
+        uptime=timedelta(milliseconds=uptime_ms),
+        esp_firmware=firmware.opt_str("esp") if firmware else None,
+        radio_firmware=firmware.opt_str("efr") if firmware else None,
+        wifi_connected=wifi.opt_bool("connected") if wifi else None,
+        wifi_rssi=wifi.opt_num("rssi") if wifi else None,
+        wifi_ssid=wifi.opt_str("ssid") if wifi else None,
+        ip_address=(wifi.opt_str("ip") or None) if wifi else None,
+        lte_connected=lte.opt_bool("pdp_active") if lte else None,
+        lte_rssi=lte.opt_num("rssi_db") if lte else None,
+        lte_operator=operator.strip('"') if operator else None,
+        cloud_connected=mqtt.opt_bool("connected") if mqtt else None,
+        ota_in_progress=root.opt_bool("ota_update_running"),
+        ems_firmware=ems_info.opt_str("fw_version") if ems_info else None,
+        inverter_firmware=inverter.opt_str("fw_version") if inverter else None,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# schedule.json
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleLimits:
+    """The limits of a schedule entry. None means "not set": the device's default applies."""
+
+    setpoint: int | None = None
+    """W. Inverter modes: at the inverter; grid modes: at the grid meter (+ import)."""
+    max_charge: int | None = None
+    """W."""
+    max_discharge: int | None = None
+    """W."""
+    min_soc: int | None = None
+    """%."""
+    max_soc: int | None = None
+    """%."""
+    import_limit: int | None = None
+    """W from the grid."""
+    export_limit: int | None = None
+    """W to the grid."""
+    offline: bool = False
+    """Take the inverter offline while idle."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleEntry:
+    """One entry of the device's schedule."""
+
+    id: int
+    start: datetime | None
+    end: datetime | None
+    """None: no end."""
+    type_code: int
+    mode: BatteryMode | None
+    """None for a type this client does not know."""
+    limits: ScheduleLimits
+
+    def is_active(self, now: datetime) -> bool:
+        """Whether the entry applies at this moment."""
+        return (self.start is None or self.start <= now) and (self.end is None or now < self.end)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Schedule:
+    """schedule.json."""
+
+    local_mode: bool | None
+    schedule_id: str | None
+    entries: tuple[ScheduleEntry, ...]
+
+    @property
+    def source(self) -> ScheduleSource | None:
+        """Who wrote the schedule: this house (locally) or the Tibber cloud."""
+        if not self.schedule_id:
+            return None
+        return (
+            ScheduleSource.LOCAL if self.schedule_id == LOCAL_SCHEDULE_ID else ScheduleSource.REMOTE
+        )
+
+    def active_entry(self, now: datetime) -> ScheduleEntry | None:
+        """The entry in force: of those active, the one that started last."""
+        active = [entry for entry in self.entries if entry.is_active(now)]
+        if not active:
+            return None
+        return max(active, key=lambda entry: entry.start or datetime.min.replace(tzinfo=UTC))
+
+    def next_change(self, now: datetime) -> datetime | None:
+        """When an entry next starts or ends."""
+        moments = [
+            moment
+            for entry in self.entries
+            for moment in (entry.start, entry.end)
+            if moment is not None and moment > now
+        ]
+        return min(moments, default=None)
+
+    def entry(self, entry_id: int) -> ScheduleEntry | None:
+        return next((entry for entry in self.entries if entry.id == entry_id), None)
+
+
+def _opt_whole(obj: _Obj, key: str) -> int | None:
+    value = obj.opt_num(key)
+    return None if value is None else round(value)
+
+
+def _parse_entry(entry: _Obj) -> ScheduleEntry:
+    params = entry.opt_obj("params")
+    type_code = entry.int_("type")
+    return ScheduleEntry(
+        id=entry.int_("id"),
+        start=_timestamp(entry.opt_num("from")),
+        end=_timestamp(entry.opt_num("to")),
+        type_code=type_code,
+        mode=BatteryMode.from_code(type_code),
+        limits=ScheduleLimits(
+            setpoint=_opt_whole(params, "setpoint") if params else None,
+            max_charge=_opt_whole(params, "max_charge") if params else None,
+            max_discharge=_opt_whole(params, "max_discharge") if params else None,
+            min_soc=_opt_whole(entry, "min"),
+            max_soc=_opt_whole(entry, "max"),
+            import_limit=_opt_whole(params, "import_limit") if params else None,
+            export_limit=_opt_whole(params, "export_limit") if params else None,
+            offline=bool(params.opt_bool("offline")) if params else False,
+        ),
+    )
+
+
+def parse_schedule(data: Json) -> Schedule:
+    """Parse schedule.json."""
+    root = _Obj(data, "schedule.json")
+    return Schedule(
+        local_mode=root.opt_bool("local_mode"),
+        schedule_id=root.opt_str("schedule_id") or None,
+        entries=tuple(_parse_entry(entry) for entry in root.objs("schedule")),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# params.json
+
+
+type ParamValue = bool | int | float | str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Parameter:
+    """One device parameter."""
+
+    name: str
+    type: str | None
+    value: tuple[ParamValue, ...]
+    default: tuple[ParamValue, ...]
+    help: str | None
+
+    @property
+    def scalar(self) -> ParamValue | None:
+        """The value of a single-valued parameter."""
+        return self.value[0] if len(self.value) == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Parameters(Mapping[str, Parameter]):
+    """params.json: every parameter by name."""
+
+    by_name: Mapping[str, Parameter] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Parameter:
+        return self.by_name[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.by_name)
+
+    def __len__(self) -> int:
+        return len(self.by_name)
+
+
+def _param_values(obj: _Obj, key: str) -> tuple[ParamValue, ...]:
+    values = obj.opt_list(key)
+    if values is None:
+        return ()
+    for value in values:
+        if not isinstance(value, (bool, int, float, str)):
+            raise HomevoltResponseError(
+                f"{obj.path}.{key}: expected a list of values, got {_describe(value)}"
+            )
+    return tuple(values)  # type: ignore[arg-type]
+
+
+def parse_params(data: Json) -> Parameters:
+    """Parse params.json."""
+    params = {}
+    for item in _root_list(data, "params.json"):
+        name = item.str_("name")
+        params[name] = Parameter(
+            name=name,
+            type=item.opt_str("type"),
+            value=_param_values(item, "value"),
+            default=_param_values(item, "default"),
+            help=item.opt_str("help"),
+        )
+    return Parameters(params)
+
+
+# --------------------------------------------------------------------------------------------
+# error_report.json and nodes.json
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorReportItem:
+    """One check of the device's self-test."""
+
+    subsystem: str | None
+    name: str
+    state: str
+    message: str | None
+
+    @property
+    def active(self) -> bool:
+        """Whether this check reports a problem."""
+        return self.state.lower() != "ok"
+
+
+def parse_error_report(data: Json) -> tuple[ErrorReportItem, ...]:
+    """Parse error_report.json."""
+    return tuple(
+        ErrorReportItem(
+            subsystem=item.opt_str("sub_system_name"),
+            name=item.str_("error_name"),
+            state=item.opt_str("activated") or "ok",
+            message=item.opt_str("message") or None,
+        )
+        for item in _root_list(data, "error_report.json")
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Node:
+    """A radio node paired with the unit (CT clamps)."""
+
+    node_id: int
+    eui: str | None
+    model: str | None
+    firmware: str | None
+    available: bool
+    rssi: float | None
+    average_rssi: float | None
+    packet_delivery: float | None
+    last_seen: timedelta | None
+
+
+def parse_nodes(data: Json) -> tuple[Node, ...]:
+    """Parse nodes.json."""
+    nodes = []
+    for item in _root_list(data, "nodes.json"):
+        last_seen = item.opt_num("last_seen_ms")
+        nodes.append(
+            Node(
+                node_id=item.int_("node_id"),
+                eui=item.opt_id("eui"),
+                model=item.opt_str("model") or item.opt_str("product_model"),
+                firmware=item.opt_str("version"),
+                available=item.opt_bool("available") is not False,
+                rssi=item.opt_num("rssi"),
+                average_rssi=item.opt_num("average_rssi"),
+                packet_delivery=item.opt_num("pdr"),
+                # 2^31-1 ms means "never".
+                last_seen=(
+                    timedelta(milliseconds=last_seen)
+                    if last_seen is not None and 0 <= last_seen < 2_147_483_647
+                    else None
+                ),
+            )
+        )
+    return tuple(nodes)
