@@ -1,0 +1,1 @@
+"""A virtual Homevolt: the documented local API served from a model battery."""

@@ -1,0 +1,1 @@
+"""Tests of the Homevolt Local API integration, its client and its simulator."""
