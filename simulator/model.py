@@ -284,6 +284,13 @@ class BatterySystem:
             consumed_wh=rng.uniform(300_000, 3_000_000),
         )
 
+    def set_unit_count(self, count: int) -> None:
+        """Add followers or remove the last ones (the leader always stays)."""
+        if count < 1:
+            raise ValueError("a system has at least one unit")
+        self.units = self.units[:count]
+        self.units += [self._make_unit(index) for index in range(len(self.units), count)]
+
     # ------------------------------------------------------------------------------------
     # parameters
 

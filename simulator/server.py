@@ -173,6 +173,8 @@ class Simulator:
             return False  # while backing off, the device refuses even the right password
         expected = f"{USERNAME}:{password}"
         header = request.headers.get("Authorization", "")
+        if not header:
+            return False  # a challenge, not a failed login: no back-off
         try:
             given = base64.b64decode(header.removeprefix("Basic ").encode(), validate=True).decode()
         except ValueError:
@@ -346,6 +348,9 @@ class Simulator:
                     unit.fault = bool(body["fault"])
                 if "soc" in body:
                     unit.soc = float(body["soc"])
+            elif action == "units":
+                self._sync()
+                self.system.set_unit_count(int(body["count"]))
             elif action == "reboot":
                 self.reboot()
             elif action == "requests" and request.method == "DELETE":

@@ -61,6 +61,7 @@ from .models import (
     parse_status,
 )
 
+_HOST_NAME = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?)+$|^[0-9A-Fa-f:.]+$")
 _PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _PARAM_TEXT = re.compile(r"^[\x20-\x7e]{0,64}$")
 
@@ -81,6 +82,8 @@ def normalize_host(host: str) -> URL:
         raise HomevoltValidationError(f"{host!r} is not a valid host") from err
     if url.scheme not in ("http", "https") or not url.host:
         raise HomevoltValidationError(f"{host!r} is not an http or https address")
+    if not _HOST_NAME.match(url.host):
+        raise HomevoltValidationError(f"{host!r} is not a valid host name or address")
     if url.path not in ("", "/") or url.query_string or url.fragment or url.user:
         raise HomevoltValidationError(f"{host!r} must be only a host, without a path")
     return url.with_path("/")
@@ -208,6 +211,23 @@ class HomevoltClient:
     async def nodes(self) -> tuple[Node, ...]:
         """Read nodes.json: the paired radio nodes (CT clamps)."""
         return parse_nodes(await self._get_json(PATH_NODES))
+
+    async def raw_snapshot(self) -> dict[str, Json]:
+        """The raw JSON of every read endpoint, or the error each gave (for diagnostics)."""
+        snapshot: dict[str, Json] = {}
+        for path in (
+            PATH_EMS,
+            PATH_STATUS,
+            PATH_SCHEDULE,
+            PATH_PARAMS,
+            PATH_ERROR_REPORT,
+            PATH_NODES,
+        ):
+            try:
+                snapshot[path.lstrip("/")] = await self._get_json(path)
+            except HomevoltError as err:
+                snapshot[path.lstrip("/")] = {"error": f"{err.__class__.__name__}: {err}"}
+        return snapshot
 
     # ----------------------------------------------------------------------------------------
     # writes

@@ -1,0 +1,163 @@
+"""Polling the Homevolt and mapping its errors to Home Assistant's."""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    EmsData,
+    ErrorReportItem,
+    HomevoltAuthenticationError,
+    HomevoltClient,
+    HomevoltError,
+    HomevoltUnsupportedError,
+    Parameters,
+    Schedule,
+    Status,
+)
+from .const import (
+    CONF_SCAN_INTERVAL,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    ERROR_REPORT_INTERVAL,
+    LOGGER,
+    PARAMS_INTERVAL,
+    SCHEDULE_INTERVAL,
+    STATUS_INTERVAL,
+)
+
+type HomevoltConfigEntry = ConfigEntry[HomevoltCoordinator]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HomevoltData:
+    """Everything read from the device, each part as fresh as its polling tier."""
+
+    ems: EmsData
+    status: Status | None = None
+    schedule: Schedule | None = None
+    params: Parameters | None = None
+    error_report: tuple[ErrorReportItem, ...] | None = None
+    fetched: dict[str, datetime] = field(default_factory=dict)
+
+    @property
+    def system_id(self) -> str:
+        """The identity of the whole system: the leader unit's id."""
+        return self.ems.leader.ecu_id
+
+
+class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
+    """Reads ems.json on every update and the slower endpoints on their own schedule.
+
+    Requests go one at a time. An authentication failure stops polling and asks the user for
+    the password (reauth) instead of feeding a wrong one into the device's login back-off.
+    """
+
+    config_entry: HomevoltConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: HomevoltConfigEntry, client: HomevoltClient
+    ) -> None:
+        """Set up the coordinator for one config entry."""
+        seconds = entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=DOMAIN,
+            update_interval=timedelta(seconds=seconds),
+            always_update=False,
+        )
+        self.client = client
+        self._unsupported: set[str] = set()
+        self._due_now: set[str] = set()
+
+    def request_refresh_of(self, *parts: str) -> None:
+        """Read these parts at the next update, whatever their tier."""
+        self._due_now.update(parts)
+
+    def _due(self, part: str, interval: timedelta, now: datetime) -> bool:
+        if part in self._unsupported:
+            return False
+        if part in self._due_now or self.data is None:
+            return True
+        last = self.data.fetched.get(part)
+        return last is None or now - last >= interval - timedelta(seconds=1)
+
+    async def _async_update_data(self) -> HomevoltData:
+        now = dt_util.utcnow()
+        previous = self.data
+        try:
+            ems = await self.client.ems()
+            data = (
+                HomevoltData(ems=ems, fetched={"ems": now})
+                if previous is None
+                else replace(previous, ems=ems, fetched={**previous.fetched, "ems": now})
+            )
+            for part, interval, read in (
+                ("schedule", SCHEDULE_INTERVAL, self.client.schedule),
+                ("status", STATUS_INTERVAL, self.client.status),
+                ("error_report", ERROR_REPORT_INTERVAL, self.client.error_report),
+                ("params", PARAMS_INTERVAL, self.client.params),
+            ):
+                if not self._due(part, interval, now):
+                    continue
+                try:
+                    value = await read()
+                except HomevoltUnsupportedError:
+                    LOGGER.debug("%s is not offered by this firmware", part)
+                    self._unsupported.add(part)
+                    continue
+                updates: dict[str, Any] = {part: value, "fetched": {**data.fetched, part: now}}
+                data = replace(data, **updates)
+                self._due_now.discard(part)
+        except HomevoltAuthenticationError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except HomevoltError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._remove_stale_devices(data)
+        return data
+
+    def set_schedule(self, schedule: Schedule) -> None:
+        """Show a schedule read back after a write, without waiting for the next poll."""
+        if self.data is not None:
+            now = dt_util.utcnow()
+            self.async_set_updated_data(
+                replace(
+                    self.data, schedule=schedule, fetched={**self.data.fetched, "schedule": now}
+                )
+            )
+
+    def set_params(self, params: Parameters) -> None:
+        """Show parameters read back after a write, without waiting for the next poll."""
+        if self.data is not None:
+            now = dt_util.utcnow()
+            self.async_set_updated_data(
+                replace(self.data, params=params, fetched={**self.data.fetched, "params": now})
+            )
+
+    def _remove_stale_devices(self, data: HomevoltData) -> None:
+        """Detach devices (units, modules, clamps) the system no longer reports."""
+        from .entity import current_device_identifiers  # noqa: PLC0415 - avoids a cycle
+
+        registry = dr.async_get(self.hass)
+        current = current_device_identifiers(data)
+        for device in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
+            if not device.identifiers & current:
+                LOGGER.debug("Removing stale device %s", device.name)
+                registry.async_update_device(
+                    device.id, remove_config_entry_id=self.config_entry.entry_id
+                )

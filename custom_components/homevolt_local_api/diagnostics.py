@@ -1,0 +1,78 @@
+"""Diagnostics: every endpoint's raw answer and the parsed model, with private data redacted."""
+
+from dataclasses import asdict, is_dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_HOST, CONF_PASSWORD
+from homeassistant.core import HomeAssistant
+
+from .coordinator import HomevoltConfigEntry
+
+TO_REDACT = {
+    CONF_HOST,
+    CONF_PASSWORD,
+    "bssid",
+    "configuration_url",
+    "ecu_host",
+    "ecu_id",
+    "efr_id",
+    "eui",
+    "euid",
+    "iccid",
+    "imei",
+    "imsi",
+    "inverter_serial_number",
+    "ip",
+    "ip_address",
+    "node_euid",
+    "serial",
+    "serial_number",
+    "ssid",
+    "system_id",
+    "unique_id",
+    "wifi_ssid",
+}
+
+
+def _plain(value: Any) -> Any:
+    """Models as JSON-friendly data."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {key: _plain(item) for key, item in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: HomevoltConfigEntry
+) -> dict[str, Any]:
+    """The entry, the device's raw answers and what the integration made of them."""
+    coordinator = entry.runtime_data
+    data = coordinator.data
+    parsed = {
+        "ems": _plain(data.ems),
+        "status": _plain(data.status),
+        "schedule": _plain(data.schedule),
+        "params": _plain(dict(data.params)) if data.params is not None else None,
+        "error_report": _plain(data.error_report),
+        "fetched": _plain(data.fetched),
+    }
+    return async_redact_data(
+        {
+            "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+            "raw": await coordinator.client.raw_snapshot(),
+            "parsed": parsed,
+        },
+        TO_REDACT,
+    )

@@ -1,0 +1,267 @@
+"""Devices and the base entity: one device per unit, module and CT clamp, and the system."""
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .api import BatteryModule, CtSensor, SensorFunction, Unit
+from .const import DOMAIN, MANUFACTURER
+from .coordinator import HomevoltCoordinator, HomevoltData
+
+if TYPE_CHECKING:
+    from .coordinator import HomevoltConfigEntry
+
+
+def is_clamp(sensor: CtSensor) -> bool:
+    """Whether a sensor is a physical clamp (the load and battery meters are computed)."""
+    return sensor.function not in (SensorFunction.LOAD, SensorFunction.BATTERY)
+
+
+def unit_identifier(unit: Unit) -> tuple[str, str]:
+    """The device of a unit."""
+    return (DOMAIN, unit.ecu_id)
+
+
+def system_identifier(data: HomevoltData) -> tuple[str, str]:
+    """The system device of a cluster; a single unit is its own system."""
+    if data.ems.is_cluster:
+        return (DOMAIN, f"{data.system_id}_system")
+    return unit_identifier(data.ems.leader)
+
+
+def module_identifier(unit: Unit, module: BatteryModule) -> tuple[str, str]:
+    """The device of a battery module."""
+    return (DOMAIN, f"{unit.ecu_id}_module_{module.index}")
+
+
+def clamp_identifier(data: HomevoltData, sensor: CtSensor) -> tuple[str, str]:
+    """The device of a CT clamp."""
+    return (DOMAIN, f"{data.system_id}_{sensor.key}")
+
+
+def current_device_identifiers(data: HomevoltData) -> set[tuple[str, str]]:
+    """Every device the data describes now."""
+    found = {system_identifier(data)}
+    for unit in data.ems.units:
+        found.add(unit_identifier(unit))
+        found.update(module_identifier(unit, module) for module in unit.modules)
+    found.update(clamp_identifier(data, s) for s in data.ems.sensors if is_clamp(s))
+    return found
+
+
+def unit_name(data: HomevoltData, unit: Unit) -> str:
+    """A unit's device name: "Homevolt", or numbered in a cluster."""
+    if not data.ems.is_cluster:
+        return "Homevolt"
+    return f"Homevolt unit {data.ems.units.index(unit) + 1}"
+
+
+def _device_id(coordinator: HomevoltCoordinator, identifier: tuple[str, str]) -> str:
+    return dr.async_get_device_id_by_identifier(
+        coordinator.hass, identifier, config_entry_id=coordinator.config_entry.entry_id
+    )
+
+
+def unit_device_info(coordinator: HomevoltCoordinator, unit: Unit) -> DeviceInfo:
+    """A unit's device; in a cluster, part of the system device."""
+    data = coordinator.data
+    info = DeviceInfo(
+        identifiers={unit_identifier(unit)},
+        manufacturer=MANUFACTURER,
+        model=f"Homevolt {unit.model}" if unit.model else "Homevolt",
+        name=unit_name(data, unit),
+        serial_number=unit.ecu_id,
+        sw_version=unit.firmware,
+    )
+    if unit.is_leader:
+        info["configuration_url"] = str(coordinator.client.base_url)
+        if data.status and data.status.esp_firmware:
+            info["sw_version"] = data.status.esp_firmware
+    if data.ems.is_cluster:
+        info["via_device_id"] = _device_id(coordinator, system_identifier(data))
+    return info
+
+
+def system_device_info(coordinator: HomevoltCoordinator) -> DeviceInfo:
+    """The device carrying the system's totals: the unit itself unless there are several."""
+    data = coordinator.data
+    if not data.ems.is_cluster:
+        return unit_device_info(coordinator, data.ems.leader)
+    return DeviceInfo(
+        identifiers={system_identifier(data)},
+        manufacturer=MANUFACTURER,
+        model=f"Homevolt system of {len(data.ems.units)} units",
+        name="Homevolt system",
+        configuration_url=str(coordinator.client.base_url),
+    )
+
+
+def module_device_info(
+    coordinator: HomevoltCoordinator, unit: Unit, module: BatteryModule
+) -> DeviceInfo:
+    """A battery module's device, part of its unit."""
+    data = coordinator.data
+    prefix = "" if not data.ems.is_cluster else f"{unit_name(data, unit)} "
+    return DeviceInfo(
+        identifiers={module_identifier(unit, module)},
+        manufacturer=MANUFACTURER,
+        model=module.battery_type or "Battery module",
+        name=f"{prefix or 'Homevolt '}battery module {module.index + 1}",
+        serial_number=module.serial_number,
+        sw_version=module.firmware,
+        via_device_id=_device_id(coordinator, unit_identifier(unit)),
+    )
+
+
+CLAMP_NAMES = {
+    SensorFunction.GRID: "Grid sensor",
+    SensorFunction.SOLAR: "Solar sensor",
+}
+
+
+def clamp_device_info(coordinator: HomevoltCoordinator, sensor: CtSensor) -> DeviceInfo:
+    """A CT clamp's device, paired with the leader unit."""
+    data = coordinator.data
+    return DeviceInfo(
+        identifiers={clamp_identifier(data, sensor)},
+        manufacturer=MANUFACTURER,
+        model="Pulse CT clamp",
+        name=CLAMP_NAMES.get(sensor.function, f"Unassigned sensor {sensor.euid[-4:]}"),
+        serial_number=sensor.euid,
+        via_device_id=_device_id(coordinator, unit_identifier(data.ems.leader)),
+    )
+
+
+@callback
+def register_parent_devices(coordinator: HomevoltCoordinator) -> None:
+    """Register the system and unit devices first: modules and clamps link to them by id."""
+    registry = dr.async_get(coordinator.hass)
+    entry_id = coordinator.config_entry.entry_id
+    if coordinator.data.ems.is_cluster:
+        registry.async_get_or_create(config_entry_id=entry_id, **system_device_info(coordinator))
+    for unit in coordinator.data.ems.units:
+        registry.async_get_or_create(
+            config_entry_id=entry_id, **unit_device_info(coordinator, unit)
+        )
+
+
+def unit_target(ecu_id: str) -> Callable[[HomevoltData], Unit | None]:
+    """Find a unit in the data."""
+    return lambda data: data.ems.unit(ecu_id)
+
+
+def module_target(ecu_id: str, index: int) -> Callable[[HomevoltData], BatteryModule | None]:
+    """Find a battery module in the data."""
+
+    def find(data: HomevoltData) -> BatteryModule | None:
+        unit = data.ems.unit(ecu_id)
+        return unit.modules[index] if unit is not None and index < len(unit.modules) else None
+
+    return find
+
+
+def clamp_target(
+    key: str, *, shown_while_offline: bool = False
+) -> Callable[[HomevoltData], CtSensor | None]:
+    """Find a clamp in the data; an offline clamp only for what stays meaningful offline."""
+
+    def find(data: HomevoltData) -> CtSensor | None:
+        sensor = data.ems.sensor(key)
+        if sensor is None or not (sensor.available or shown_while_offline):
+            return None
+        return sensor
+
+    return find
+
+
+def system_target(data: HomevoltData) -> HomevoltData:
+    """The whole system."""
+    return data
+
+
+class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
+    """A Homevolt entity of one part of the system (`target`).
+
+    It is unavailable while its part is missing from the data, and writes its state only when
+    what it shows has changed.
+    """
+
+    _attr_has_entity_name = True
+    _last_shown: object = None
+
+    def __init__(
+        self,
+        coordinator: HomevoltCoordinator,
+        description: EntityDescription,
+        device_info: DeviceInfo,
+        scope: str,
+        target: Callable[[HomevoltData], T | None],
+    ) -> None:
+        """Create the entity for one description on one device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._attr_device_info = device_info
+        self._attr_unique_id = f"{coordinator.data.system_id}_{scope}_{description.key}"
+        self._target_fn = target
+
+    @property
+    def target(self) -> T | None:
+        """The part of the system this entity describes, as last read."""
+        return self._target_fn(self.coordinator.data)
+
+    @property
+    def available(self) -> bool:
+        return super().available and self.target is not None
+
+    def _shown(self) -> Any:
+        """What the entity shows; a change triggers a state write."""
+        raise NotImplementedError
+
+    def _snapshot(self) -> tuple[bool, Any]:
+        available = self.available
+        return (available, self._shown() if available else None)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        shown = self._snapshot()
+        if shown != self._last_shown:
+            self._last_shown = shown
+            self.async_write_ha_state()
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self._last_shown = self._snapshot()
+
+
+def add_entities_as_found(
+    entry: HomevoltConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    build: Callable[[HomevoltCoordinator], list[HomevoltEntity[Any]]],
+) -> None:
+    """Add a platform's entities now, and those of units or clamps that appear later."""
+    coordinator = entry.runtime_data
+    known: set[str] = set()
+    seen_devices: set[tuple[str, str]] = set()
+
+    @callback
+    def add_new() -> None:
+        # Build entities only when the set of devices changed, not on every poll.
+        devices = current_device_identifiers(coordinator.data)
+        if devices == seen_devices:
+            return
+        seen_devices.clear()
+        seen_devices.update(devices)
+        register_parent_devices(coordinator)
+        new = [entity for entity in build(coordinator) if entity.unique_id not in known]
+        known.update(entity.unique_id for entity in new if entity.unique_id)
+        if new:
+            async_add_entities(new)
+
+    add_new()
+    entry.async_on_unload(coordinator.async_add_listener(add_new))

@@ -1,0 +1,595 @@
+"""Sensors: state of charge, power flows, energy, the units, their modules and the CT clamps."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfFrequency,
+    UnitOfPower,
+    UnitOfTemperature,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util, slugify
+
+from .api import BatteryMode, BatteryModule, CtSensor, Phase, ScheduleSource, Unit
+from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
+from .entity import (
+    HomevoltEntity,
+    add_entities_as_found,
+    clamp_device_info,
+    clamp_target,
+    is_clamp,
+    module_device_info,
+    module_target,
+    system_device_info,
+    system_target,
+    unit_device_info,
+    unit_target,
+)
+
+PARALLEL_UPDATES = 0
+
+SYSTEM_STATES = [
+    "init",
+    "idle",
+    "running",
+    "throttled",
+    "standby",
+    "charging",
+    "discharging",
+    "fault",
+    "error",
+    "offline",
+    "service",
+]
+OPERATING_STATES = [
+    "init",
+    "idle",
+    "charging",
+    "discharging",
+    "standby",
+    "fault",
+    "error",
+    "offline",
+    "service",
+]
+
+type Value = StateType | datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class HomevoltSensorEntityDescription[T](SensorEntityDescription):
+    """A sensor: how to read its value from the part of the system it describes."""
+
+    value_fn: Callable[[T], Value]
+    exists_fn: Callable[[HomevoltData], bool] = lambda _: True
+    attributes_fn: Callable[[T], dict[str, Any]] | None = None
+    shown_while_offline: bool = False
+
+
+def _enum(value: str | None, options: list[str]) -> str | None:
+    """A device state as one of the sensor's options; None (unknown) for one not known yet."""
+    if value is None:
+        return None
+    slug = slugify(value)
+    return slug if slug in options else None
+
+
+def _names(items: tuple[str, ...]) -> list[str]:
+    return [slugify(item.removeprefix("EMS_").removeprefix("BMS_")) for item in items]
+
+
+def _now() -> datetime:
+    return dt_util.utcnow()
+
+
+def _boot_time(data: HomevoltData) -> datetime | None:
+    if data.status is None or "status" not in data.fetched:
+        return None
+    boot = data.fetched["status"] - data.status.uptime
+    # Whole minutes, so that each read does not move the timestamp by milliseconds.
+    return boot.replace(second=0, microsecond=0)
+
+
+def _active_mode(data: HomevoltData) -> str | None:
+    if data.schedule is None:
+        return None
+    entry = data.schedule.active_entry(_now())
+    return entry.mode.value if entry and entry.mode else None
+
+
+def _active_setpoint(data: HomevoltData) -> int | None:
+    if data.schedule is None:
+        return None
+    entry = data.schedule.active_entry(_now())
+    return entry.limits.setpoint if entry else None
+
+
+def _power(
+    key: str, value_fn: Callable[[Any], Value], **kwargs: Any
+) -> HomevoltSensorEntityDescription[Any]:
+    return HomevoltSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=value_fn,
+        **kwargs,
+    )
+
+
+def _energy(
+    key: str, value_fn: Callable[[Any], Value], **kwargs: Any
+) -> HomevoltSensorEntityDescription[Any]:
+    return HomevoltSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=value_fn,
+        **kwargs,
+    )
+
+
+def _stored_energy(
+    key: str, value_fn: Callable[[Any], Value], **kwargs: Any
+) -> HomevoltSensorEntityDescription[Any]:
+    return HomevoltSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=value_fn,
+        **kwargs,
+    )
+
+
+def _soc(key: str, value_fn: Callable[[Any], Value]) -> HomevoltSensorEntityDescription[Any]:
+    return HomevoltSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        value_fn=value_fn,
+    )
+
+
+def _temperature(
+    key: str, value_fn: Callable[[Any], Value], **kwargs: Any
+) -> HomevoltSensorEntityDescription[Any]:
+    return HomevoltSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+        value_fn=value_fn,
+        **kwargs,
+    )
+
+
+def _voltage(
+    key: str, value_fn: Callable[[Any], Value], **kwargs: Any
+) -> HomevoltSensorEntityDescription[Any]:
+    return HomevoltSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.VOLTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        suggested_display_precision=1,
+        value_fn=value_fn,
+        **kwargs,
+    )
+
+
+def _signal(
+    key: str, value_fn: Callable[[Any], Value], **kwargs: Any
+) -> HomevoltSensorEntityDescription[Any]:
+    return HomevoltSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=value_fn,
+        **kwargs,
+    )
+
+
+def _line_voltage(name: str) -> Callable[[Unit], Value]:
+    return lambda unit: getattr(unit.voltages, name, None)
+
+
+def _has_status(data: HomevoltData) -> bool:
+    return data.status is not None
+
+
+# The whole system (on the system device of a cluster, else on the unit itself).
+SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
+    _soc("state_of_charge", lambda d: d.ems.state_of_charge),
+    _power("battery_power", lambda d: d.ems.battery_power),
+    _power("battery_charge_power", lambda d: d.ems.battery_charge_power),
+    _power("battery_discharge_power", lambda d: d.ems.battery_discharge_power),
+    _power("grid_power", lambda d: d.ems.grid_power, exists_fn=lambda d: d.ems.has_grid_sensor),
+    _power(
+        "grid_import_power",
+        lambda d: d.ems.grid_import_power,
+        exists_fn=lambda d: d.ems.has_grid_sensor,
+    ),
+    _power(
+        "grid_export_power",
+        lambda d: d.ems.grid_export_power,
+        exists_fn=lambda d: d.ems.has_grid_sensor,
+    ),
+    _power("solar_power", lambda d: d.ems.solar_power, exists_fn=lambda d: d.ems.has_solar_sensor),
+    _power(
+        "house_power",
+        lambda d: d.ems.house_power,
+        exists_fn=lambda d: d.ems.has_load_sensor or d.ems.has_grid_sensor,
+    ),
+    _power("available_charge_power", lambda d: d.ems.available_charge_power),
+    _power("available_discharge_power", lambda d: d.ems.available_discharge_power),
+    _stored_energy("available_charge_energy", lambda d: d.ems.available_charge_energy),
+    _stored_energy("available_discharge_energy", lambda d: d.ems.available_discharge_energy),
+    _stored_energy("usable_capacity", lambda d: d.ems.usable_capacity),
+    _stored_energy(
+        "rated_capacity",
+        lambda d: d.ems.rated_capacity,
+        entity_category=EntityCategory.DIAGNOSTIC,
+    ),
+    HomevoltSensorEntityDescription(
+        key="state_of_health",
+        translation_key="state_of_health",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda d: d.ems.state_of_health,
+    ),
+    _energy(
+        "grid_imported_energy",
+        lambda d: d.ems.grid_imported_energy,
+        exists_fn=lambda d: d.ems.has_grid_sensor,
+    ),
+    _energy(
+        "grid_exported_energy",
+        lambda d: d.ems.grid_exported_energy,
+        exists_fn=lambda d: d.ems.has_grid_sensor,
+    ),
+    _energy(
+        "solar_produced_energy",
+        lambda d: d.ems.solar_produced_energy,
+        exists_fn=lambda d: d.ems.has_solar_sensor,
+    ),
+    _energy(
+        "house_consumed_energy",
+        lambda d: d.ems.house_consumed_energy,
+        exists_fn=lambda d: d.ems.has_load_sensor,
+    ),
+    _energy("battery_charged_energy", lambda d: d.ems.battery_charged_energy),
+    _energy("battery_discharged_energy", lambda d: d.ems.battery_discharged_energy),
+    HomevoltSensorEntityDescription(
+        key="schedule_source",
+        translation_key="schedule_source",
+        device_class=SensorDeviceClass.ENUM,
+        options=[source.value for source in ScheduleSource],
+        value_fn=lambda d: d.schedule.source.value if d.schedule and d.schedule.source else None,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_mode",
+        translation_key="battery_mode",
+        device_class=SensorDeviceClass.ENUM,
+        options=[mode.value for mode in BatteryMode],
+        value_fn=_active_mode,
+    ),
+    _power("power_setpoint", _active_setpoint),
+    HomevoltSensorEntityDescription(
+        key="next_schedule_change",
+        translation_key="next_schedule_change",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda d: d.schedule.next_change(_now()) if d.schedule else None,
+    ),
+)
+
+# The unit the integration talks to (status.json describes the leader).
+LEADER_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
+    HomevoltSensorEntityDescription(
+        key="boot_time",
+        translation_key="boot_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_boot_time,
+        exists_fn=_has_status,
+    ),
+    _signal(
+        "wifi_signal",
+        lambda d: d.status.wifi_rssi if d.status else None,
+        exists_fn=lambda d: d.status is not None and d.status.wifi_rssi is not None,
+    ),
+    _signal(
+        "lte_signal",
+        lambda d: d.status.lte_rssi if d.status else None,
+        exists_fn=lambda d: d.status is not None and d.status.lte_rssi is not None,
+    ),
+    HomevoltSensorEntityDescription(
+        key="firmware",
+        translation_key="firmware",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda d: d.status.esp_firmware if d.status else None,
+        exists_fn=_has_status,
+    ),
+    HomevoltSensorEntityDescription(
+        key="radio_firmware",
+        translation_key="radio_firmware",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda d: d.status.radio_firmware if d.status else None,
+        exists_fn=_has_status,
+    ),
+)
+
+# Each unit. In a cluster, also its own share of what the system sensors total.
+UNIT_SENSORS: tuple[HomevoltSensorEntityDescription[Unit], ...] = (
+    HomevoltSensorEntityDescription(
+        key="system_state",
+        translation_key="system_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=SYSTEM_STATES,
+        value_fn=lambda u: _enum(u.system_state, SYSTEM_STATES),
+    ),
+    HomevoltSensorEntityDescription(
+        key="operating_state",
+        translation_key="operating_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=OPERATING_STATES,
+        value_fn=lambda u: _enum(u.operating_state, OPERATING_STATES),
+    ),
+    HomevoltSensorEntityDescription(
+        key="warnings",
+        translation_key="warnings",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda u: len(u.warnings),
+        attributes_fn=lambda u: {"warnings": _names(u.warnings)},
+    ),
+    HomevoltSensorEntityDescription(
+        key="alarms",
+        translation_key="alarms",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda u: len(u.alarms),
+        attributes_fn=lambda u: {"alarms": _names(u.alarms), "error": u.error_text},
+    ),
+    HomevoltSensorEntityDescription(
+        key="frequency",
+        translation_key="frequency",
+        device_class=SensorDeviceClass.FREQUENCY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfFrequency.HERTZ,
+        suggested_display_precision=2,
+        value_fn=lambda u: u.frequency,
+    ),
+    *(_voltage(f"voltage_{line}", _line_voltage(line)) for line in ("l1", "l2", "l3")),
+    *(
+        _voltage(f"voltage_{pair}", _line_voltage(pair), entity_registry_enabled_default=False)
+        for pair in ("l1_l2", "l2_l3", "l3_l1")
+    ),
+    _temperature("temperature", lambda u: u.temperature),
+)
+
+UNIT_SHARE_SENSORS: tuple[HomevoltSensorEntityDescription[Unit], ...] = (
+    _soc("state_of_charge", lambda u: u.state_of_charge),
+    _power("battery_power", lambda u: u.power),
+    _power("battery_charge_power", lambda u: u.charge_power),
+    _power("battery_discharge_power", lambda u: u.discharge_power),
+    _stored_energy("usable_capacity", lambda u: u.usable_capacity),
+    HomevoltSensorEntityDescription(
+        key="state_of_health",
+        translation_key="state_of_health",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda u: u.state_of_health,
+    ),
+    _energy("battery_charged_energy", lambda u: u.charged_energy),
+    _energy("battery_discharged_energy", lambda u: u.discharged_energy),
+)
+
+MODULE_SENSORS: tuple[HomevoltSensorEntityDescription[BatteryModule], ...] = (
+    _soc("state_of_charge", lambda m: m.state_of_charge),
+    _stored_energy("energy_available", lambda m: m.energy_available),
+    HomevoltSensorEntityDescription(
+        key="cycle_count",
+        translation_key="cycle_count",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda m: m.cycle_count,
+    ),
+    _temperature("min_temperature", lambda m: m.min_temperature),
+    _temperature("max_temperature", lambda m: m.max_temperature),
+)
+
+
+def _phase(sensor: CtSensor, index: int) -> Phase | None:
+    return sensor.phases[index] if index < len(sensor.phases) else None
+
+
+def _phase_sensors(index: int) -> tuple[HomevoltSensorEntityDescription[CtSensor], ...]:
+    number = index + 1
+
+    def read(attribute: str) -> Callable[[CtSensor], Value]:
+        return lambda sensor: getattr(_phase(sensor, index), attribute, None)
+
+    common: dict[str, Any] = {
+        "entity_registry_enabled_default": False,
+        "translation_placeholders": {"phase": f"L{number}"},
+    }
+    return (
+        HomevoltSensorEntityDescription(
+            key=f"phase_{number}_voltage",
+            translation_key="phase_voltage",
+            device_class=SensorDeviceClass.VOLTAGE,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+            suggested_display_precision=1,
+            value_fn=read("voltage"),
+            **common,
+        ),
+        HomevoltSensorEntityDescription(
+            key=f"phase_{number}_current",
+            translation_key="phase_current",
+            device_class=SensorDeviceClass.CURRENT,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            suggested_display_precision=2,
+            value_fn=read("current"),
+            **common,
+        ),
+        HomevoltSensorEntityDescription(
+            key=f"phase_{number}_power",
+            translation_key="phase_power",
+            device_class=SensorDeviceClass.POWER,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfPower.WATT,
+            suggested_display_precision=0,
+            value_fn=read("power"),
+            **common,
+        ),
+        HomevoltSensorEntityDescription(
+            key=f"phase_{number}_power_factor",
+            translation_key="phase_power_factor",
+            device_class=SensorDeviceClass.POWER_FACTOR,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=2,
+            value_fn=read("power_factor"),
+            **common,
+        ),
+    )
+
+
+CLAMP_SENSORS: tuple[HomevoltSensorEntityDescription[CtSensor], ...] = (
+    _power("power", lambda s: s.total_power),
+    _energy("energy_imported", lambda s: s.energy_imported),
+    _energy("energy_exported", lambda s: s.energy_exported),
+    *(description for index in range(3) for description in _phase_sensors(index)),
+    _signal(
+        "signal_strength", lambda s: s.average_rssi or s.rssi or None, shown_while_offline=True
+    ),
+    HomevoltSensorEntityDescription(
+        key="packet_delivery",
+        translation_key="packet_delivery",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda s: s.packet_delivery,
+        shown_while_offline=True,
+    ),
+)
+
+
+class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
+    """A sensor reading one part of the system through its description."""
+
+    entity_description: HomevoltSensorEntityDescription[T]
+
+    @property
+    def native_value(self) -> Value:
+        target = self.target
+        return None if target is None else self.entity_description.value_fn(target)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        target = self.target
+        attributes_fn = self.entity_description.attributes_fn
+        return None if target is None or attributes_fn is None else attributes_fn(target)
+
+    def _shown(self) -> Any:
+        return (self.native_value, self.extra_state_attributes)
+
+
+def _sensors_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
+    data = coordinator.data
+    system_info = system_device_info(coordinator)
+    entities: list[HomevoltEntity[Any]] = [
+        HomevoltSensor(coordinator, d, system_info, "system", system_target)
+        for d in SYSTEM_SENSORS
+        if d.exists_fn(data)
+    ]
+    leader_info = unit_device_info(coordinator, data.ems.leader)
+    entities += [
+        HomevoltSensor(coordinator, d, leader_info, "leader", system_target)
+        for d in LEADER_SENSORS
+        if d.exists_fn(data)
+    ]
+    for unit in data.ems.units:
+        scope = f"unit_{unit.ecu_id}"
+        unit_info = unit_device_info(coordinator, unit)
+        unit_descriptions = UNIT_SENSORS + (UNIT_SHARE_SENSORS if data.ems.is_cluster else ())
+        entities += [
+            HomevoltSensor(coordinator, d, unit_info, scope, unit_target(unit.ecu_id))
+            for d in unit_descriptions
+        ]
+        for module in unit.modules:
+            module_info = module_device_info(coordinator, unit, module)
+            entities += [
+                HomevoltSensor(
+                    coordinator,
+                    d,
+                    module_info,
+                    f"{scope}_module_{module.index}",
+                    module_target(unit.ecu_id, module.index),
+                )
+                for d in MODULE_SENSORS
+            ]
+    for sensor in data.ems.sensors:
+        if is_clamp(sensor):
+            clamp_info = clamp_device_info(coordinator, sensor)
+            entities += [
+                HomevoltSensor(
+                    coordinator,
+                    d,
+                    clamp_info,
+                    sensor.key,
+                    clamp_target(sensor.key, shown_while_offline=d.shown_while_offline),
+                )
+                for d in CLAMP_SENSORS
+            ]
+    return entities
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HomevoltConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors, and those of units, modules and clamps that appear later."""
+    add_entities_as_found(entry, async_add_entities, _sensors_for)
