@@ -1,17 +1,20 @@
 """Home Assistant with the integration, talking to a simulator over loopback HTTP."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from unittest.mock import PropertyMock, patch
 
 import aiohttp
-import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.homevolt_local_api.const import DOMAIN
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.homevolt_local_api.const import DOMAIN
 from simulator.server import Simulator, SimulatorOptions
 from simulator.threaded import SimulatorThread
 
@@ -23,6 +26,23 @@ type StartSim = Callable[..., Awaitable[Simulator]]
 @pytest.fixture(autouse=True)
 def _custom_integrations(enable_custom_integrations: None, socket_enabled: None) -> None:
     """Load our integration; let it reach the simulator on 127.0.0.1."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in Home Assistant's format: registry ids and entry ids left out."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Create every entity enabled, also those disabled by default."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
 
 
 @pytest.fixture

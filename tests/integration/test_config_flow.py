@@ -6,14 +6,14 @@ from unittest.mock import patch
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-import pytest
-
-from custom_components.homevolt_local_api.const import CONF_SCAN_INTERVAL, CONF_VERIFY_SSL, DOMAIN
 from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+import pytest
+
+from custom_components.homevolt_local_api.const import CONF_SCAN_INTERVAL, CONF_VERIFY_SSL, DOMAIN
 from simulator.server import Simulator
 from tests.integration.conftest import StartSim, entry_for, setup_entry
 

@@ -1,0 +1,171 @@
+"""Set-up, unload, retry, reauth, polling load, and devices that come and go."""
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_PASSWORD, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from custom_components.homevolt_local_api.const import DOMAIN
+from tests.integration.conftest import StartSim, control, entry_for, setup_entry
+
+
+async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_setup_and_unload(hass: HomeAssistant, start_sim: StartSim) -> None:
+    sim = await start_sim()
+    entry = await setup_entry(hass, entry_for(sim))
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.homevolt_state_of_charge") is not None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_retry_when_unreachable(hass: HomeAssistant, start_sim: StartSim) -> None:
+    sim = await start_sim()
+    await control(sim, "faults", {"error": 1.0})
+    entry = await setup_entry(hass, entry_for(sim))
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_wrong_password_starts_reauth_and_stops_polling(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    entry = entry_for(sim)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_PASSWORD: "old"})
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    before = sum(sim.requests.values())
+    await _tick(hass, freezer, 120)
+    # No more attempts with the wrong password: the device's back-off is left alone.
+    assert sum(sim.requests.values()) == before
+
+
+async def test_auth_failure_while_running(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    entry = await setup_entry(hass, entry_for(sim))
+    sim.options.password = "changed"
+    await _tick(hass, freezer, 15)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.homevolt_state_of_charge").state == STATE_UNAVAILABLE
+
+
+async def test_errors_make_entities_unavailable_then_recover(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    soc = "sensor.homevolt_state_of_charge"
+    assert hass.states.get(soc).state != STATE_UNAVAILABLE
+    for fault in ("error", "truncate"):
+        await control(sim, "faults", {fault: 1.0})
+        await _tick(hass, freezer, 15)
+        assert hass.states.get(soc).state == STATE_UNAVAILABLE
+        await control(sim, "faults", {fault: 0.0})
+        await _tick(hass, freezer, 15)
+        assert hass.states.get(soc).state != STATE_UNAVAILABLE
+
+
+async def test_requests_per_hour_at_defaults(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    sim.requests.clear()
+    for _ in range(240):  # one hour of 15 s polls
+        await _tick(hass, freezer, 15)
+    counts = dict(sim.requests)
+    assert counts["GET /ems.json"] == 240
+    # The slower endpoints follow their own tiers; the total stays below core's 480/h.
+    assert counts["GET /schedule.json"] == 60
+    assert counts["GET /status.json"] == 12
+    assert counts["GET /error_report.json"] == 12
+    assert counts.get("GET /params.json", 0) <= 1
+    assert sum(counts.values()) <= 330
+
+
+async def test_states_written_only_on_change(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    state = hass.states.get("sensor.homevolt_rated_capacity")
+    await _tick(hass, freezer, 15)
+    # The simulator's clock is frozen: nothing changed, so nothing was written.
+    assert hass.states.get("sensor.homevolt_rated_capacity").last_reported == state.last_reported
+
+
+async def test_new_and_stale_devices(
+    hass: HomeAssistant,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    sim = await start_sim(units=2)
+    entry = await setup_entry(hass, entry_for(sim))
+
+    def names() -> set[str]:
+        return {
+            device.name or ""
+            for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+        }
+
+    assert {"Homevolt system", "Homevolt unit 1", "Homevolt unit 2"} <= names()
+    assert "Homevolt unit 3" not in names()
+    await control(sim, "units", {"count": 3})
+    await _tick(hass, freezer, 15)
+    assert "Homevolt unit 3" in names()
+    third = sim.system.units[2].ecu_hex
+    assert entity_registry.async_get_entity_id(
+        "sensor", DOMAIN, f"{sim.system.units[0].ecu_hex}_unit_{third}_state_of_charge"
+    )
+    await control(sim, "units", {"count": 2})
+    await _tick(hass, freezer, 15)
+    assert "Homevolt unit 3" not in names()
+    assert "Homevolt unit 2" in names()
+
+
+@pytest.mark.parametrize("firmware", ["2025", "2026"])
+async def test_device_info(
+    hass: HomeAssistant, start_sim: StartSim, device_registry: dr.DeviceRegistry, firmware: str
+) -> None:
+    sim = await start_sim(firmware=firmware)
+    entry = await setup_entry(hass, entry_for(sim))
+
+    def device(identifier: str) -> dr.DeviceEntry | None:
+        return device_registry.async_get_device_by_identifier((DOMAIN, identifier), entry.entry_id)
+
+    leader = sim.system.units[0]
+    ecu_id = leader.ecu_hex if firmware == "2026" else str(leader.ecu_id)
+    unit = device(ecu_id)
+    assert unit is not None
+    assert unit.name == "Homevolt"
+    assert unit.manufacturer == "Tibber"
+    assert unit.serial_number == ecu_id
+    assert unit.configuration_url == f"{sim.url}/"
+    module = device(f"{ecu_id}_module_0")
+    assert module is not None
+    assert module.via_device_id == unit.id
+    assert module.serial_number == leader.modules[0].serial
+    grid = device(f"{ecu_id}_grid_a46dd4fffee4dd49")
+    assert grid is not None
+    assert grid.name == "Grid sensor"
+    assert grid.via_device_id == unit.id
