@@ -54,11 +54,6 @@ LEADER_BINARY_SENSORS: tuple[HomevoltBinarySensorEntityDescription[HomevoltData]
         is_on_fn=lambda d: d.status.ota_in_progress if d.status else None,
         exists_fn=lambda d: d.status is not None,
     ),
-    HomevoltBinarySensorEntityDescription(
-        key="local_mode",
-        translation_key="local_mode",
-        is_on_fn=lambda d: d.schedule.local_mode if d.schedule else None,
-    ),
 )
 
 UNIT_BINARY_SENSORS: tuple[HomevoltBinarySensorEntityDescription[Unit], ...] = (

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -33,7 +33,19 @@ from .const import (
     STATUS_INTERVAL,
 )
 
-type HomevoltConfigEntry = ConfigEntry[HomevoltCoordinator]
+if TYPE_CHECKING:
+    from .control import HomevoltControl
+
+
+@dataclass(slots=True)
+class HomevoltRuntime:
+    """What a loaded entry holds: the poller and the one way to write."""
+
+    coordinator: HomevoltCoordinator
+    control: HomevoltControl
+
+
+type HomevoltConfigEntry = ConfigEntry[HomevoltRuntime]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -58,7 +58,7 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: HomevoltConfigEntry
 ) -> dict[str, Any]:
     """The entry, the device's raw answers and what the integration made of them."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     data = coordinator.data
     parsed = {
         "ems": _plain(data.ems),

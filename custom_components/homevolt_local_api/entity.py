@@ -15,6 +15,7 @@ from .const import DOMAIN, MANUFACTURER
 from .coordinator import HomevoltCoordinator, HomevoltData
 
 if TYPE_CHECKING:
+    from .control import HomevoltControl
     from .coordinator import HomevoltConfigEntry
 
 
@@ -211,6 +212,11 @@ class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
         self._target_fn = target
 
     @property
+    def control(self) -> HomevoltControl:
+        """The one way to write to the battery."""
+        return self.coordinator.config_entry.runtime_data.control
+
+    @property
     def target(self) -> T | None:
         """The part of the system this entity describes, as last read."""
         return self._target_fn(self.coordinator.data)
@@ -245,7 +251,7 @@ def add_entities_as_found(
     build: Callable[[HomevoltCoordinator], list[HomevoltEntity[Any]]],
 ) -> None:
     """Add a platform's entities now, and those of units or clamps that appear later."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     known: set[str] = set()
     seen_devices: set[tuple[str, str]] = set()
 

@@ -294,5 +294,5 @@ async def test_options(hass: HomeAssistant, sim: Simulator) -> None:
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.options == {CONF_SCAN_INTERVAL: 30}
-    assert entry.runtime_data.update_interval is not None
-    assert entry.runtime_data.update_interval.total_seconds() == 30
+    assert entry.runtime_data.coordinator.update_interval is not None
+    assert entry.runtime_data.coordinator.update_interval.total_seconds() == 30

@@ -86,7 +86,7 @@ async def test_values_units_and_signs(
         100 * unit.usable_fraction, abs=0.05
     )
     assert hass.states.get("sensor.homevolt_schedule_source").state == "remote"
-    assert hass.states.get("binary_sensor.homevolt_local_mode").state == "off"
+    assert hass.states.get("switch.homevolt_local_mode").state == "off"
     assert hass.states.get("sensor.homevolt_operating_state").state in (
         "idle",
         "charging",
@@ -138,7 +138,17 @@ async def test_cluster_totals(hass: HomeAssistant, start_sim: StartSim) -> None:
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR])
+@pytest.mark.parametrize(
+    "platform",
+    [
+        Platform.BINARY_SENSOR,
+        Platform.CALENDAR,
+        Platform.NUMBER,
+        Platform.SELECT,
+        Platform.SENSOR,
+        Platform.SWITCH,
+    ],
+)
 async def test_snapshots(
     hass: HomeAssistant,
     start_sim: StartSim,

@@ -1,0 +1,131 @@
+"""Limits of the battery's mode: SOC bounds, power setpoint and limits, grid limits."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntity,
+    NumberEntityDescription,
+    NumberMode,
+)
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfPower
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api.const import MAX_GRID_LIMIT
+from .control import HomevoltControl
+from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
+from .entity import HomevoltEntity, add_entities_as_found, system_device_info, system_target
+
+PARALLEL_UPDATES = 1
+POWER_STEP = 100
+
+
+@dataclass(frozen=True, kw_only=True)
+class HomevoltNumberEntityDescription(NumberEntityDescription):
+    """A number: how to read it and how to change it."""
+
+    value_fn: Callable[[HomevoltControl], float | None]
+    set_fn: Callable[[HomevoltControl, int], Awaitable[None]]
+    bounds_fn: Callable[[HomevoltControl], tuple[float, float]] = lambda _: (0, 100)
+
+
+def _limit(name: str) -> Callable[[HomevoltControl], float | None]:
+    def read(control: HomevoltControl) -> float | None:
+        entry = control.current_entry()
+        value = getattr(entry.limits, name) if entry else None
+        return float(value) if value is not None else None
+
+    return read
+
+
+def _set_limit(name: str) -> Callable[[HomevoltControl, int], Awaitable[None]]:
+    return lambda control, value: control.update_limits(**{name: value})
+
+
+def _soc(key: str, **kwargs: Any) -> HomevoltNumberEntityDescription:
+    return HomevoltNumberEntityDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=PERCENTAGE,
+        native_step=1,
+        mode=NumberMode.SLIDER,
+        entity_category=EntityCategory.CONFIG,
+        **kwargs,
+    )
+
+
+def _power(
+    key: str, limit: str, *, signed: bool = False, grid: bool = False
+) -> HomevoltNumberEntityDescription:
+    def bounds(control: HomevoltControl) -> tuple[float, float]:
+        high = MAX_GRID_LIMIT if grid else control.rated_power
+        return (-high if signed else 0, high)
+
+    return HomevoltNumberEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=NumberDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        native_step=POWER_STEP,
+        mode=NumberMode.BOX if grid else NumberMode.SLIDER,
+        entity_category=EntityCategory.CONFIG,
+        value_fn=_limit(limit),
+        set_fn=_set_limit(limit),
+        bounds_fn=bounds,
+    )
+
+
+NUMBERS: tuple[HomevoltNumberEntityDescription, ...] = (
+    _soc(
+        "minimum_soc",
+        value_fn=lambda control: control.min_soc(),
+        set_fn=lambda control, value: control.set_minimum_soc(value),
+    ),
+    _soc("maximum_soc", value_fn=_limit("max_soc"), set_fn=_set_limit("max_soc")),
+    _power("power_setpoint", "setpoint", signed=True),
+    _power("max_charge_power", "max_charge"),
+    _power("max_discharge_power", "max_discharge"),
+    _power("grid_import_limit", "import_limit", grid=True),
+    _power("grid_export_limit", "export_limit", grid=True),
+)
+
+
+class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
+    """A limit of the current mode; changing it re-issues the mode."""
+
+    entity_description: HomevoltNumberEntityDescription
+
+    @property
+    def native_min_value(self) -> float:
+        return self.entity_description.bounds_fn(self.control)[0]
+
+    @property
+    def native_max_value(self) -> float:
+        return self.entity_description.bounds_fn(self.control)[1]
+
+    @property
+    def native_value(self) -> float | None:
+        return self.entity_description.value_fn(self.control)
+
+    def _shown(self) -> Any:
+        return (self.native_value, self.native_min_value, self.native_max_value)
+
+    async def async_set_native_value(self, value: float) -> None:
+        await self.entity_description.set_fn(self.control, round(value))
+
+
+def _numbers_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
+    info = system_device_info(coordinator)
+    return [HomevoltNumber(coordinator, d, info, "system", system_target) for d in NUMBERS]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HomevoltConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the numbers."""
+    add_entities_as_found(entry, async_add_entities, _numbers_for)

@@ -1,0 +1,53 @@
+"""Battery mode: what the battery does now, and a way to choose another mode."""
+
+from typing import Any
+
+from homeassistant.components.select import SelectEntity, SelectEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .api import BatteryMode, Schedule
+from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
+from .entity import HomevoltEntity, add_entities_as_found, system_device_info
+
+PARALLEL_UPDATES = 1
+
+BATTERY_MODE = SelectEntityDescription(
+    key="battery_mode_control",
+    translation_key="battery_mode",
+    options=[mode.value for mode in BatteryMode],
+)
+
+
+def _schedule(data: HomevoltData) -> Schedule | None:
+    return data.schedule
+
+
+class HomevoltBatteryModeSelect(HomevoltEntity[Schedule], SelectEntity):
+    """The mode of the entry in force; choosing one sends it with the current limits."""
+
+    @property
+    def current_option(self) -> str | None:
+        entry = self.target.active_entry(dt_util.utcnow()) if self.target else None
+        return entry.mode.value if entry and entry.mode else None
+
+    def _shown(self) -> Any:
+        return self.current_option
+
+    async def async_select_option(self, option: str) -> None:
+        await self.control.set_mode(BatteryMode(option))
+
+
+def _selects_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
+    info = system_device_info(coordinator)
+    return [HomevoltBatteryModeSelect(coordinator, BATTERY_MODE, info, "system", _schedule)]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HomevoltConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the battery mode select."""
+    add_entities_as_found(entry, async_add_entities, _selects_for)

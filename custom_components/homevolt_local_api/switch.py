@@ -1,0 +1,53 @@
+"""Local mode: while it is off, the Tibber cloud replaces local schedules."""
+
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import Schedule
+from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
+from .entity import HomevoltEntity, add_entities_as_found, unit_device_info
+
+PARALLEL_UPDATES = 1
+
+LOCAL_MODE = SwitchEntityDescription(
+    key="local_mode", translation_key="local_mode", entity_category=EntityCategory.CONFIG
+)
+
+
+def _schedule(data: HomevoltData) -> Schedule | None:
+    return data.schedule
+
+
+class HomevoltLocalModeSwitch(HomevoltEntity[Schedule], SwitchEntity):
+    """settings_local, persisted; read back from schedule.json."""
+
+    @property
+    def is_on(self) -> bool | None:
+        return self.target.local_mode if self.target else None
+
+    def _shown(self) -> Any:
+        return self.is_on
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        await self.control.set_local_mode(True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        await self.control.set_local_mode(False)
+
+
+def _switches_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
+    info = unit_device_info(coordinator, coordinator.data.ems.leader)
+    return [HomevoltLocalModeSwitch(coordinator, LOCAL_MODE, info, "leader", _schedule)]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HomevoltConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the local mode switch."""
+    add_entities_as_found(entry, async_add_entities, _switches_for)
