@@ -279,5 +279,6 @@ def _as_kwargs(limits: ScheduleLimits) -> dict[str, Any]:
     return {
         name: getattr(limits, name)
         for name in ScheduleLimits.__dataclass_fields__
-        if getattr(limits, name) not in (None, False)
+        # `is`, not `in`: a setpoint of 0 W is a real value (0 == False in Python).
+        if getattr(limits, name) is not None and getattr(limits, name) is not False
     }

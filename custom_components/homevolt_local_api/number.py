@@ -19,7 +19,7 @@ from .control import HomevoltControl
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
 from .entity import HomevoltEntity, add_entities_as_found, system_device_info, system_target
 
-PARALLEL_UPDATES = 1
+PARALLEL_UPDATES = 0  # writes are serialized by the client; quick changes are batched
 POWER_STEP = 100
 
 

@@ -317,10 +317,11 @@ class HomevoltClient:
             await self._rated_power(),
         )
         async with self._write_lock:
-            before = {entry.id for entry in (await self.schedule()).entries}
+            # Ids alone do not tell: they restart when a local schedule replaces the cloud's.
+            before = {_identity(entry) for entry in (await self.schedule()).entries}
 
             def verify(schedule: Schedule) -> str | None:
-                added = [entry for entry in schedule.entries if entry.id not in before]
+                added = [entry for entry in schedule.entries if _identity(entry) not in before]
                 for entry in added:
                     if entry.start == start and entry.end == end:
                         return _entry_problem(entry, mode, wanted)
@@ -340,12 +341,14 @@ class HomevoltClient:
                 await self._undo_misplaced(before, start, end)
                 raise
 
-    async def _undo_misplaced(self, before: set[int], start: datetime, end: datetime) -> None:
+    async def _undo_misplaced(
+        self, before: set[tuple[object, ...]], start: datetime, end: datetime
+    ) -> None:
         """Remove an entry the device added at the wrong time, so it never runs."""
         try:
             schedule = await self.schedule()
             for entry in schedule.entries:
-                if entry.id not in before and (entry.start, entry.end) != (start, end):
+                if _identity(entry) not in before and (entry.start, entry.end) != (start, end):
                     await self._console(commands.sched_del(entry.id))
         except HomevoltError:
             return
@@ -458,6 +461,10 @@ class HomevoltClient:
         if offset is not None:
             return (moment.astimezone(UTC) + offset).replace(tzinfo=None)
         return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _identity(entry: ScheduleEntry) -> tuple[object, ...]:
+    return (entry.id, entry.start, entry.end, entry.type_code, entry.limits)
 
 
 def _reject_constant(name: str) -> float:
