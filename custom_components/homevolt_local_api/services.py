@@ -80,12 +80,10 @@ SCHEMAS = {
 def _control(hass: HomeAssistant, call: ServiceCall) -> HomevoltControl:
     """The control of the Homevolt the action targets."""
     device = dr.async_get(hass).async_get(call.data[ATTR_DEVICE_ID])
-    if device is not None:
-        for entry_id in device.config_entries:
-            entry = hass.config_entries.async_get_entry(entry_id)
-            if entry and entry.domain == DOMAIN and entry.state is ConfigEntryState.LOADED:
-                control: HomevoltControl = entry.runtime_data.control
-                return control
+    entry = hass.config_entries.async_get_entry(device.config_entry_id) if device else None
+    if entry and entry.domain == DOMAIN and entry.state is ConfigEntryState.LOADED:
+        control: HomevoltControl = entry.runtime_data.control
+        return control
     raise ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="device_not_found",

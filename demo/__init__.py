@@ -1,0 +1,1 @@
+"""scripts/demo: a virtual Homevolt and a real Home Assistant."""
