@@ -156,6 +156,16 @@ async def onboard(session: aiohttp.ClientSession) -> str:
     return token
 
 
+async def confirm_http_settings(session: aiohttp.ClientSession, token: str) -> None:
+    """Keep the loopback-only HTTP settings (2026.10 stages YAML http settings for confirmation)."""
+    client = Client(session, token)
+    try:
+        with contextlib.suppress(DemoError):
+            await client.ws({"type": "http/config/promote"})
+    finally:
+        await client.close()
+
+
 async def add_homevolt(session: aiohttp.ClientSession, token: str) -> None:
     """Add the virtual Homevolt through the integration's config flow, as a user would."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -330,6 +340,7 @@ async def run(check_only: bool) -> int:
             log(f"virtual Homevolt at {SIM_URL} (admin / {SIM_PASSWORD})")
             await wait_for(session, f"{HA_URL}/api/onboarding", 180, "Home Assistant")
             token = await onboard(session)
+            await confirm_http_settings(session, token)
             await add_homevolt(session, token)
             log(f"Home Assistant at {HA_URL} — log in as {USER} / {PASSWORD}")
             if check_only:
