@@ -1,12 +1,14 @@
 """Set-up, unload, retry, reauth, polling load, and devices that come and go."""
 
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
@@ -169,3 +171,13 @@ async def test_device_info(
     assert grid is not None
     assert grid.name == "Grid sensor"
     assert grid.via_device_id == unit.id
+
+
+async def test_brand_images_served(hass: HomeAssistant, hass_client: Any) -> None:
+    assert await async_setup_component(hass, "brands", {})
+    client = await hass_client()
+    for image in ("icon.png", "logo.png", "icon@2x.png", "dark_logo.png"):
+        response = await client.get(f"/api/brands/integration/{DOMAIN}/{image}")
+        assert response.status == 200, image
+        body = await response.read()
+        assert body.startswith(b"\x89PNG"), image
