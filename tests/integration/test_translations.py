@@ -1,0 +1,79 @@
+"""Every user-visible string exists in every language, with the same placeholders."""
+
+import json
+from pathlib import Path
+import re
+
+import pytest
+
+from custom_components.homevolt_local_api import binary_sensor, number, select, sensor, switch
+
+TRANSLATIONS = Path("custom_components/homevolt_local_api/translations")
+ENGLISH = json.loads((TRANSLATIONS / "en.json").read_text())
+LANGUAGES = sorted(path.stem for path in TRANSLATIONS.glob("*.json"))
+
+
+def _leaves(node: object, path: str = "") -> dict[str, str]:
+    if isinstance(node, dict):
+        found: dict[str, str] = {}
+        for key, value in node.items():
+            found |= _leaves(value, f"{path}/{key}")
+        return found
+    assert isinstance(node, str), path
+    return {path: node}
+
+
+def test_languages() -> None:
+    assert LANGUAGES == ["da", "de", "en", "fi", "nb", "nl", "sv"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_same_keys_and_placeholders(language: str) -> None:
+    english = _leaves(ENGLISH)
+    other = _leaves(json.loads((TRANSLATIONS / f"{language}.json").read_text()))
+    assert set(other) == set(english)
+    for key, text in english.items():
+        assert sorted(re.findall(r"\{\w+\}", other[key])) == sorted(re.findall(r"\{\w+\}", text)), (
+            key
+        )
+        assert other[key].strip(), key
+
+
+def test_strings_json_is_english() -> None:
+    strings = json.loads(Path("custom_components/homevolt_local_api/strings.json").read_text())
+    assert strings == ENGLISH
+
+
+def test_every_entity_and_error_is_translated() -> None:
+    entity = ENGLISH["entity"]
+    descriptions = {
+        "sensor": [
+            *sensor.SYSTEM_SENSORS,
+            *sensor.LEADER_SENSORS,
+            *sensor.UNIT_SENSORS,
+            *sensor.UNIT_SHARE_SENSORS,
+            *sensor.MODULE_SENSORS,
+            *sensor.CLAMP_SENSORS,
+        ],
+        "binary_sensor": [
+            *binary_sensor.LEADER_BINARY_SENSORS,
+            *binary_sensor.UNIT_BINARY_SENSORS,
+            *binary_sensor.CLAMP_BINARY_SENSORS,
+        ],
+        "number": list(number.NUMBERS),
+        "select": [select.BATTERY_MODE],
+        "switch": [switch.LOCAL_MODE],
+    }
+    for platform, items in descriptions.items():
+        for description in items:
+            assert description.translation_key in entity[platform], description.key
+            states = entity[platform][description.translation_key].get("state")
+            for option in getattr(description, "options", None) or []:
+                assert states and option in states, (description.key, option)
+    code = "\n".join(
+        p.read_text() for p in Path("custom_components/homevolt_local_api").glob("*.py")
+    )
+    raised = set(re.findall(r'translation_domain=DOMAIN,\s*translation_key="(\w+)"', code))
+    assert len(raised) >= 10
+    for key in raised:
+        assert key in ENGLISH["exceptions"] or key in ENGLISH["issues"], key
