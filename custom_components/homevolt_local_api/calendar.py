@@ -17,9 +17,9 @@ from homeassistant.util import dt as dt_util
 
 from .api import BatteryMode, Schedule, ScheduleEntry, ScheduleLimits
 from .const import DOMAIN
-from .control import as_moment
-from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
-from .entity import HomevoltEntity, add_entities_as_found, system_device_info
+from .control import LIMIT_NAMES, as_moment
+from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
+from .entity import HomevoltEntity, add_entities_as_found, schedule_target, system_device_info
 
 PARALLEL_UPDATES = 1
 
@@ -27,15 +27,6 @@ SCHEDULE = CalendarEntityDescription(key="schedule", translation_key="schedule")
 # An entry without an end runs until replaced; shown for a day ahead of now.
 OPEN_END = timedelta(days=1)
 _LIMIT = re.compile(r"^\s*([a-z_]+)\s*[=:]\s*(-?\d+)\s*(?:w|%)?\s*$", re.IGNORECASE)
-_NUMERIC_LIMITS = (
-    "setpoint",
-    "max_charge",
-    "max_discharge",
-    "min_soc",
-    "max_soc",
-    "import_limit",
-    "export_limit",
-)
 
 
 def mode_label(mode: BatteryMode) -> str:
@@ -47,7 +38,7 @@ def describe_limits(limits: ScheduleLimits) -> str:
     """One `name=value` line per limit that is set (what a new event's description takes)."""
     lines = [
         f"{name}={getattr(limits, name)}"
-        for name in _NUMERIC_LIMITS
+        for name in LIMIT_NAMES
         if getattr(limits, name) is not None
     ]
     if limits.offline:
@@ -79,7 +70,7 @@ def parse_limits(description: str | None) -> ScheduleLimits:
             continue
         match = _LIMIT.match(line)
         name = match.group(1).lower() if match else ""
-        if match is None or (name not in _NUMERIC_LIMITS and name != "offline"):
+        if match is None or (name not in LIMIT_NAMES and name != "offline"):
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="invalid_limit",
@@ -102,10 +93,6 @@ def _event(entry: ScheduleEntry, now: datetime) -> CalendarEvent | None:
         description=describe_limits(entry.limits) or None,
         uid=str(entry.id),
     )
-
-
-def _schedule(data: HomevoltData) -> Schedule | None:
-    return data.schedule
 
 
 class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
@@ -167,7 +154,7 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
 
 def _calendars_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
     info = system_device_info(coordinator)
-    return [HomevoltScheduleCalendar(coordinator, SCHEDULE, info, "system", _schedule)]
+    return [HomevoltScheduleCalendar(coordinator, SCHEDULE, info, "system", schedule_target)]
 
 
 async def async_setup_entry(

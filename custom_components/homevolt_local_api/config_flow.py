@@ -201,6 +201,12 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="zeroconf_confirm", description_placeholders={"host": self._data[CONF_HOST]}
         )
 
+    async def _update_entry(self, entry: ConfigEntry, data: dict[str, Any]) -> ConfigFlowResult:
+        """Probe new settings for an existing entry: the same device, or abort."""
+        await self.async_set_unique_id(await self._probe(data))
+        self._abort_if_unique_id_mismatch(reason="wrong_device")
+        return self.async_update_reload_and_abort(entry, data=data)
+
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The device refused the stored password."""
         return await self.async_step_reauth_confirm()
@@ -214,13 +220,9 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data = {**entry.data, CONF_PASSWORD: user_input.get(CONF_PASSWORD) or None}
             try:
-                system_id = await self._probe(data)
+                return await self._update_entry(entry, data)
             except ProbeError as err:
                 errors["base"] = err.error
-            else:
-                await self.async_set_unique_id(system_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_device")
-                return self.async_update_reload_and_abort(entry, data=data)
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=probatio.Schema({probatio.Optional(CONF_PASSWORD): PASSWORD_SELECTOR}),
@@ -241,13 +243,9 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_PASSWORD: user_input.get(CONF_PASSWORD) or None,
             }
             try:
-                system_id = await self._probe(data)
+                return await self._update_entry(entry, data)
             except ProbeError as err:
                 errors["base"] = err.error
-            else:
-                await self.async_set_unique_id(system_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_device")
-                return self.async_update_reload_and_abort(entry, data=data)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(

@@ -34,6 +34,8 @@ from .api.const import PARAM_MIN_SOC
 from .const import DOMAIN
 from .coordinator import HomevoltCoordinator
 
+# The numeric limits of a schedule entry (offline is a flag).
+LIMIT_NAMES = tuple(name for name in ScheduleLimits.__dataclass_fields__ if name != "offline")
 # Number changes that arrive this close together become one command.
 BATCH_SECONDS = 0.4
 

@@ -10,7 +10,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .api import BatteryModule, CtSensor, SensorFunction, Unit
+from .api import BatteryModule, CtSensor, Schedule, SensorFunction, Unit
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import HomevoltCoordinator, HomevoltData
 
@@ -179,6 +179,11 @@ def clamp_target(
         return sensor
 
     return find
+
+
+def schedule_target(data: HomevoltData) -> Schedule | None:
+    """The schedule, as last read."""
+    return data.schedule
 
 
 def system_target(data: HomevoltData) -> HomevoltData:

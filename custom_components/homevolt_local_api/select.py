@@ -8,8 +8,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .api import BatteryMode, Schedule
-from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
-from .entity import HomevoltEntity, add_entities_as_found, system_device_info
+from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
+from .entity import HomevoltEntity, add_entities_as_found, schedule_target, system_device_info
 
 PARALLEL_UPDATES = 1
 
@@ -18,10 +18,6 @@ BATTERY_MODE = SelectEntityDescription(
     translation_key="battery_mode",
     options=[mode.value for mode in BatteryMode],
 )
-
-
-def _schedule(data: HomevoltData) -> Schedule | None:
-    return data.schedule
 
 
 class HomevoltBatteryModeSelect(HomevoltEntity[Schedule], SelectEntity):
@@ -41,7 +37,7 @@ class HomevoltBatteryModeSelect(HomevoltEntity[Schedule], SelectEntity):
 
 def _selects_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
     info = system_device_info(coordinator)
-    return [HomevoltBatteryModeSelect(coordinator, BATTERY_MODE, info, "system", _schedule)]
+    return [HomevoltBatteryModeSelect(coordinator, BATTERY_MODE, info, "system", schedule_target)]
 
 
 async def async_setup_entry(

@@ -121,107 +121,69 @@ def _active_setpoint(data: HomevoltData) -> int | None:
     return entry.limits.setpoint if entry else None
 
 
-def _power(
-    key: str, value_fn: Callable[[Any], Value], **kwargs: Any
-) -> HomevoltSensorEntityDescription[Any]:
-    return HomevoltSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        suggested_display_precision=0,
-        value_fn=value_fn,
-        **kwargs,
-    )
+# What a kind of measurement looks like in Home Assistant.
+_KINDS: dict[str, dict[str, Any]] = {
+    "power": {
+        "device_class": SensorDeviceClass.POWER,
+        "state_class": SensorStateClass.MEASUREMENT,
+        "native_unit_of_measurement": UnitOfPower.WATT,
+        "suggested_display_precision": 0,
+    },
+    "energy": {
+        "device_class": SensorDeviceClass.ENERGY,
+        "state_class": SensorStateClass.TOTAL_INCREASING,
+        "native_unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
+        "suggested_display_precision": 2,
+    },
+    "stored_energy": {
+        "device_class": SensorDeviceClass.ENERGY_STORAGE,
+        "state_class": SensorStateClass.MEASUREMENT,
+        "native_unit_of_measurement": UnitOfEnergy.WATT_HOUR,
+        "suggested_unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
+        "suggested_display_precision": 2,
+    },
+    "soc": {
+        "device_class": SensorDeviceClass.BATTERY,
+        "state_class": SensorStateClass.MEASUREMENT,
+        "native_unit_of_measurement": PERCENTAGE,
+        "suggested_display_precision": 1,
+    },
+    "temperature": {
+        "device_class": SensorDeviceClass.TEMPERATURE,
+        "state_class": SensorStateClass.MEASUREMENT,
+        "native_unit_of_measurement": UnitOfTemperature.CELSIUS,
+        "suggested_display_precision": 1,
+    },
+    "voltage": {
+        "device_class": SensorDeviceClass.VOLTAGE,
+        "state_class": SensorStateClass.MEASUREMENT,
+        "native_unit_of_measurement": UnitOfElectricPotential.VOLT,
+        "suggested_display_precision": 1,
+    },
+    "signal": {
+        "device_class": SensorDeviceClass.SIGNAL_STRENGTH,
+        "state_class": SensorStateClass.MEASUREMENT,
+        "native_unit_of_measurement": SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        "entity_category": EntityCategory.DIAGNOSTIC,
+    },
+}
 
 
-def _energy(
-    key: str, value_fn: Callable[[Any], Value], **kwargs: Any
-) -> HomevoltSensorEntityDescription[Any]:
-    return HomevoltSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        value_fn=value_fn,
-        **kwargs,
-    )
+def _kind(kind: str) -> Callable[..., HomevoltSensorEntityDescription[Any]]:
+    def describe(
+        key: str, value_fn: Callable[[Any], Value], **kwargs: Any
+    ) -> HomevoltSensorEntityDescription[Any]:
+        return HomevoltSensorEntityDescription(
+            key=key, translation_key=key, value_fn=value_fn, **(_KINDS[kind] | kwargs)
+        )
+
+    return describe
 
 
-def _stored_energy(
-    key: str, value_fn: Callable[[Any], Value], **kwargs: Any
-) -> HomevoltSensorEntityDescription[Any]:
-    return HomevoltSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.ENERGY_STORAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        value_fn=value_fn,
-        **kwargs,
-    )
-
-
-def _soc(key: str, value_fn: Callable[[Any], Value]) -> HomevoltSensorEntityDescription[Any]:
-    return HomevoltSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.BATTERY,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=PERCENTAGE,
-        suggested_display_precision=1,
-        value_fn=value_fn,
-    )
-
-
-def _temperature(
-    key: str, value_fn: Callable[[Any], Value], **kwargs: Any
-) -> HomevoltSensorEntityDescription[Any]:
-    return HomevoltSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.TEMPERATURE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-        suggested_display_precision=1,
-        value_fn=value_fn,
-        **kwargs,
-    )
-
-
-def _voltage(
-    key: str, value_fn: Callable[[Any], Value], **kwargs: Any
-) -> HomevoltSensorEntityDescription[Any]:
-    return HomevoltSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.VOLTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-        suggested_display_precision=1,
-        value_fn=value_fn,
-        **kwargs,
-    )
-
-
-def _signal(
-    key: str, value_fn: Callable[[Any], Value], **kwargs: Any
-) -> HomevoltSensorEntityDescription[Any]:
-    return HomevoltSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=value_fn,
-        **kwargs,
-    )
+_power, _energy, _stored_energy, _soc, _temperature, _voltage, _signal = (
+    _kind(kind)
+    for kind in ("power", "energy", "stored_energy", "soc", "temperature", "voltage", "signal")
+)
 
 
 def _line_voltage(name: str) -> Callable[[Unit], Value]:

@@ -12,17 +12,7 @@ import probatio
 
 from .api import BatteryMode, ScheduleLimits
 from .const import DOMAIN
-from .control import HomevoltControl, as_moment
-
-LIMITS = (
-    "setpoint",
-    "max_charge",
-    "max_discharge",
-    "min_soc",
-    "max_soc",
-    "import_limit",
-    "export_limit",
-)
+from .control import LIMIT_NAMES, HomevoltControl, as_moment
 
 
 def _whole(value: Any) -> int:
@@ -39,7 +29,7 @@ def _whole(value: Any) -> int:
 
 
 _DEVICE = {probatio.Required(ATTR_DEVICE_ID): cv.string}
-_LIMIT_FIELDS = {probatio.Optional(name): _whole for name in LIMITS} | {
+_LIMIT_FIELDS = {probatio.Optional(name): _whole for name in LIMIT_NAMES} | {
     probatio.Optional("offline"): cv.boolean
 }
 _MODE = {probatio.Required("mode"): probatio.In([mode.value for mode in BatteryMode])}
@@ -93,7 +83,7 @@ def _control(hass: HomeAssistant, call: ServiceCall) -> HomevoltControl:
 
 def _limits(data: dict[str, Any]) -> ScheduleLimits:
     return ScheduleLimits(
-        **{name: data[name] for name in LIMITS if name in data},
+        **{name: data[name] for name in LIMIT_NAMES if name in data},
         offline=bool(data.get("offline", False)),
     )
 

@@ -8,18 +8,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Schedule
-from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
-from .entity import HomevoltEntity, add_entities_as_found, unit_device_info
+from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
+from .entity import HomevoltEntity, add_entities_as_found, schedule_target, unit_device_info
 
 PARALLEL_UPDATES = 1
 
 LOCAL_MODE = SwitchEntityDescription(
     key="local_mode", translation_key="local_mode", entity_category=EntityCategory.CONFIG
 )
-
-
-def _schedule(data: HomevoltData) -> Schedule | None:
-    return data.schedule
 
 
 class HomevoltLocalModeSwitch(HomevoltEntity[Schedule], SwitchEntity):
@@ -41,7 +37,7 @@ class HomevoltLocalModeSwitch(HomevoltEntity[Schedule], SwitchEntity):
 
 def _switches_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
     info = unit_device_info(coordinator, coordinator.data.ems.leader)
-    return [HomevoltLocalModeSwitch(coordinator, LOCAL_MODE, info, "leader", _schedule)]
+    return [HomevoltLocalModeSwitch(coordinator, LOCAL_MODE, info, "leader", schedule_target)]
 
 
 async def async_setup_entry(
