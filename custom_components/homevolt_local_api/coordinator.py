@@ -17,6 +17,7 @@ from .api import (
     HomevoltAuthenticationError,
     HomevoltClient,
     HomevoltError,
+    HomevoltResponseError,
     HomevoltUnsupportedError,
     Parameters,
     Schedule,
@@ -89,6 +90,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         )
         self.client = client
         self._unsupported: set[str] = set()
+        self._unreadable: set[str] = set()
         self._due_now: set[str] = set()
 
     def request_refresh_of(self, *parts: str) -> None:
@@ -121,12 +123,24 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             ):
                 if not self._due(part, interval, now):
                     continue
+                value: Any
                 try:
                     value = await read()
                 except HomevoltUnsupportedError:
                     LOGGER.debug("%s is not offered by this firmware", part)
                     self._unsupported.add(part)
                     continue
+                except HomevoltResponseError as err:
+                    # One odd endpoint must not take the battery's sensors down with it: what
+                    # it describes becomes unknown until it reads well again.
+                    if part not in self._unreadable:
+                        LOGGER.warning("Ignoring %s until it can be read: %s", part, err)
+                        self._unreadable.add(part)
+                    value = None
+                else:
+                    if part in self._unreadable:
+                        LOGGER.info("%s can be read again", part)
+                        self._unreadable.discard(part)
                 updates: dict[str, Any] = {part: value, "fetched": {**data.fetched, part: now}}
                 data = replace(data, **updates)
                 self._due_now.discard(part)

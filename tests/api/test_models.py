@@ -306,3 +306,12 @@ def test_unknown_fields_are_ignored() -> None:
     payload["sensors"][0]["function"] = "heat_pump"
     ems = parse_ems(payload)
     assert ems.sensors[0].function is SensorFunction.UNSPECIFIED
+
+
+def test_single_name_instead_of_a_list() -> None:
+    payload = load_fixture("ems_2026_cluster.json")
+    payload["ems"][0]["ems_data"]["warning_str"] = "EMS_WARNING_UNDER_SOC_MIN_WARNING"
+    payload["ems"][0]["ems_data"]["alarm_str"] = ""
+    unit = parse_ems(payload).leader
+    assert unit.warnings == ("EMS_WARNING_UNDER_SOC_MIN_WARNING",)
+    assert unit.alarms == ()

@@ -181,3 +181,25 @@ async def test_brand_images_served(hass: HomeAssistant, hass_client: Any) -> Non
         assert response.status == 200, image
         body = await response.read()
         assert body.startswith(b"\x89PNG"), image
+
+
+async def test_odd_secondary_endpoint_does_not_take_sensors_down(
+    hass: HomeAssistant,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    assert hass.states.get("sensor.homevolt_schedule_source").state == "remote"
+    # schedule.json starts answering nonsense; ems.json is fine.
+    sim.system.schedule_id = 42  # type: ignore[assignment]
+    await _tick(hass, freezer, 60)
+    assert hass.states.get("sensor.homevolt_state_of_charge").state != STATE_UNAVAILABLE
+    assert hass.states.get("sensor.homevolt_schedule_source").state == "unknown"
+    assert caplog.text.count("Ignoring schedule until it can be read") == 1
+    await _tick(hass, freezer, 60)
+    assert caplog.text.count("Ignoring schedule until it can be read") == 1
+    sim.system.schedule_id = "Manual Schedule"
+    await _tick(hass, freezer, 60)
+    assert hass.states.get("sensor.homevolt_schedule_source").state == "local"

@@ -157,6 +157,9 @@ class _Obj:
         return [_Obj(item, f"{self.path}.{key}[{index}]") for index, item in enumerate(items)]
 
     def strs(self, key: str) -> tuple[str, ...]:
+        value = self._get(key)
+        if isinstance(value, str):
+            return (value,) if value else ()  # some firmware sends one name, not a list
         items = self.opt_list(key) or []
         for item in items:
             if not isinstance(item, str):
