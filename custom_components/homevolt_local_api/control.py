@@ -30,7 +30,6 @@ from .api import (
     ScheduleLimits,
     ScheduleSource,
 )
-from .api.const import PARAM_MIN_SOC
 from .const import DOMAIN
 from .coordinator import HomevoltCoordinator
 
@@ -128,16 +127,15 @@ class HomevoltControl:
 
     @property
     def has_min_soc_parameter(self) -> bool:
-        """Whether the unit lists battery_min_soc (only some firmware does)."""
+        """Whether the unit has a minimum-SOC parameter (only some firmware does)."""
         params = self.coordinator.data.params if self.coordinator.data else None
-        return params is not None and PARAM_MIN_SOC in params
+        return params is not None and params.has_minimum_soc
 
     def min_soc(self) -> float | None:
         """The minimum SOC in force: the parameter when the unit has it, else the entry's."""
         params = self.coordinator.data.params
-        if params is not None and PARAM_MIN_SOC in params:
-            value = params[PARAM_MIN_SOC].scalar
-            return float(value) if isinstance(value, (int, float)) else None
+        if params is not None and params.has_minimum_soc:
+            return params.minimum_soc
         entry = self.current_entry()
         return float(entry.limits.min_soc) if entry and entry.limits.min_soc is not None else None
 

@@ -67,7 +67,7 @@ class HomevoltData:
 
 
 class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
-    """Reads ems.json on every update and the slower endpoints on their own schedule.
+    """Reads power and state on every update, and the slower parts on their own schedule.
 
     Requests go one at a time. An authentication failure stops polling and asks the user for
     the password (reauth) instead of feeding a wrong one into the device's login back-off.
@@ -91,18 +91,14 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         self.client = client
         self._unsupported: set[str] = set()
         self._unreadable: set[str] = set()
-        self._due_now: set[str] = set()
-
-    def request_refresh_of(self, *parts: str) -> None:
-        """Read these parts at the next update, whatever their tier."""
-        self._due_now.update(parts)
 
     def _due(self, part: str, interval: timedelta, now: datetime) -> bool:
         if part in self._unsupported:
             return False
-        if part in self._due_now or self.data is None:
+        data: HomevoltData | None = self.data  # None until the first refresh
+        if data is None:
             return True
-        last = self.data.fetched.get(part)
+        last = data.fetched.get(part)
         return last is None or now - last >= interval - timedelta(seconds=1)
 
     async def _async_update_data(self) -> HomevoltData:
@@ -143,7 +139,6 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                         self._unreadable.discard(part)
                 updates: dict[str, Any] = {part: value, "fetched": {**data.fetched, part: now}}
                 data = replace(data, **updates)
-                self._due_now.discard(part)
         except HomevoltAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"

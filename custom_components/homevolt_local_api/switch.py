@@ -19,7 +19,7 @@ LOCAL_MODE = SwitchEntityDescription(
 
 
 class HomevoltLocalModeSwitch(HomevoltEntity[Schedule], SwitchEntity):
-    """settings_local, persisted; read back from schedule.json."""
+    """Local mode, stored on the battery; shown as the battery reads it back."""
 
     @property
     def is_on(self) -> bool | None:

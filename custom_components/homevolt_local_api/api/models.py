@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import math
 
-from .const import LOCAL_SCHEDULE_ID, BatteryMode, ScheduleSource, SensorFunction, SensorKind
+from .const import (
+    LOCAL_SCHEDULE_ID,
+    PARAM_MIN_SOC,
+    BatteryMode,
+    ScheduleSource,
+    SensorFunction,
+    SensorKind,
+)
 from .exceptions import HomevoltResponseError
 
 type Json = object
@@ -344,13 +351,6 @@ class CtSensor:
     def key(self) -> str:
         """A stable identity: function and euid (order and type differ between firmwares)."""
         return f"{self.function}_{self.euid}"
-
-    @property
-    def is_physical(self) -> bool:
-        """Whether this is a real clamp (grid or solar) rather than a computed value."""
-        return self.function in (SensorFunction.GRID, SensorFunction.SOLAR) or (
-            self.kind is SensorKind.PULSE_CT
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -919,6 +919,22 @@ class Parameters(Mapping[str, Parameter]):
 
     def __len__(self) -> int:
         return len(self.by_name)
+
+    @property
+    def has_minimum_soc(self) -> bool:
+        """Whether the unit has a minimum-SOC parameter (only some firmware lists one)."""
+        return PARAM_MIN_SOC in self.by_name
+
+    @property
+    def minimum_soc(self) -> float | None:
+        """The minimum-SOC parameter in %, when the unit has it."""
+        parameter = self.by_name.get(PARAM_MIN_SOC)
+        value = parameter.scalar if parameter else None
+        return (
+            float(value)
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else None
+        )
 
 
 def _param_values(obj: _Obj, key: str) -> tuple[ParamValue, ...]:
