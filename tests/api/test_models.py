@@ -315,3 +315,31 @@ def test_single_name_instead_of_a_list() -> None:
     unit = parse_ems(payload).leader
     assert unit.warnings == ("EMS_WARNING_UNDER_SOC_MIN_WARNING",)
     assert unit.alarms == ()
+
+
+def test_faulted_follower_without_readings() -> None:
+    payload = load_fixture("ems_2026_cluster.json")
+    follower = payload["ems"][1]
+    follower["error"], follower["error_str"], follower["op_state_str"] = (
+        3,
+        "Inverter fault",
+        "fault",
+    )
+    del follower["ems_data"]["soc_avg"], follower["ems_data"]["power"]
+    ems = parse_ems(payload)
+    faulted = ems.units[1]
+    assert faulted.is_faulted
+    assert (faulted.state_of_charge, faulted.power, faulted.charge_power) == (None, None, None)
+    # The totals are those of the units that report.
+    assert ems.state_of_charge == pytest.approx(0.68)
+    assert ems.battery_power == -7
+    del follower["ems_data"]
+    assert parse_ems(payload).units[1].temperature is None
+    # A healthy unit must report them.
+    payload = load_fixture("ems_2026_cluster.json")
+    del payload["ems"][1]["ems_data"]["power"]
+    with pytest.raises(HomevoltResponseError, match=r"ems\[1\]\.ems_data\.power"):
+        parse_ems(payload)
+    payload["ems"][1]["ems_data"] = None
+    with pytest.raises(HomevoltResponseError, match=r"ems\[1\]\.ems_data: expected an object"):
+        parse_ems(payload)

@@ -265,10 +265,10 @@ class Unit:
     """Wh."""
     rated_power: float | None
     """W."""
-    state_of_charge: float
-    """%."""
-    power: float
-    """W, + = discharging, - = charging."""
+    state_of_charge: float | None
+    """%. None only for a unit in fault that does not report it."""
+    power: float | None
+    """W, + = discharging, - = charging. None only for a unit in fault that does not report it."""
     frequency: float | None
     """Hz."""
     temperature: float | None
@@ -296,14 +296,14 @@ class Unit:
         return min(100.0, 100.0 * self.usable_capacity / self.rated_capacity)
 
     @property
-    def charge_power(self) -> float:
+    def charge_power(self) -> float | None:
         """W flowing into the battery (never negative)."""
-        return max(0.0, -self.power)
+        return None if self.power is None else max(0.0, -self.power)
 
     @property
-    def discharge_power(self) -> float:
+    def discharge_power(self) -> float | None:
         """W flowing out of the battery (never negative)."""
-        return max(0.0, self.power)
+        return None if self.power is None else max(0.0, self.power)
 
     @property
     def is_faulted(self) -> bool:
@@ -406,31 +406,39 @@ class EmsData:
         return min(100.0, 100.0 * usable / rated)
 
     @property
-    def state_of_charge(self) -> float:
-        """%, weighted by each unit's rated capacity (a plain mean when one is unknown)."""
-        weights = [unit.rated_capacity for unit in self.units]
-        if all(weight for weight in weights):
-            total = sum(weight for weight in weights if weight)
+    def state_of_charge(self) -> float | None:
+        """%, weighted by each unit's rated capacity (a plain mean when one is unknown).
+
+        A unit in fault that does not report its SOC is left out.
+        """
+        known = [unit for unit in self.units if unit.state_of_charge is not None]
+        if not known:
+            return None
+        if all(unit.rated_capacity for unit in known):
+            total = sum(unit.rated_capacity or 0.0 for unit in known)
             return (
-                sum(unit.state_of_charge * (unit.rated_capacity or 0.0) for unit in self.units)
+                sum((unit.state_of_charge or 0.0) * (unit.rated_capacity or 0.0) for unit in known)
                 / total
             )
-        return sum(unit.state_of_charge for unit in self.units) / len(self.units)
+        return sum(unit.state_of_charge or 0.0 for unit in known) / len(known)
 
     @property
-    def battery_power(self) -> float:
-        """W, + = discharging, all units."""
-        return sum(unit.power for unit in self.units)
+    def battery_power(self) -> float | None:
+        """W, + = discharging, all units (a unit in fault without a reading gives none)."""
+        powers = [unit.power for unit in self.units if unit.power is not None]
+        return sum(powers) if powers else None
 
     @property
-    def battery_charge_power(self) -> float:
+    def battery_charge_power(self) -> float | None:
         """W into the batteries."""
-        return max(0.0, -self.battery_power)
+        power = self.battery_power
+        return None if power is None else max(0.0, -power)
 
     @property
-    def battery_discharge_power(self) -> float:
+    def battery_discharge_power(self) -> float | None:
         """W out of the batteries."""
-        return max(0.0, self.battery_power)
+        power = self.battery_power
+        return None if power is None else max(0.0, power)
 
     @property
     def available_charge_power(self) -> float | None:
@@ -503,13 +511,11 @@ class EmsData:
             return max(0.0, -load)
         if self.has_load_sensor:
             return None
-        grid = self.grid_power
-        if grid is None:
-            return None
+        grid, battery = self.grid_power, self.battery_power
         solar = self.solar_power if self.has_solar_sensor else 0.0
-        if solar is None:
+        if grid is None or solar is None or battery is None:
             return None
-        return max(0.0, grid + solar + self.battery_power)
+        return max(0.0, grid + solar + battery)
 
     def _sensor_energy(self, function: SensorFunction, *, imported: bool) -> float | None:
         sensors = self._sensors(function)
@@ -587,7 +593,11 @@ def _parse_modules(unit: _Obj) -> tuple[BatteryModule, ...]:
 def _parse_unit(unit: _Obj) -> Unit:
     info = unit.opt_obj("ems_info")
     inverter = unit.opt_obj("inv_info")
-    data = unit.obj("ems_data")
+    # A unit in fault may report little: only then are its readings allowed to be missing.
+    faulted = bool(unit.opt_int("error")) or (unit.opt_str("op_state_str") or "").lower() == "fault"
+    data = unit.opt_obj("ems_data") or (
+        _Obj({}, f"{unit.path}.ems_data") if faulted else unit.obj("ems_data")
+    )
     prediction = unit.opt_obj("ems_prediction")
     aggregate = unit.opt_obj("ems_aggregate")
     host = unit.opt_str("ecu_host") or None
@@ -618,8 +628,8 @@ def _parse_unit(unit: _Obj) -> Unit:
         alarms=data.strs("alarm_str"),
         rated_capacity=info.opt_num("rated_capacity") if info else None,
         rated_power=info.opt_num("rated_power") if info else None,
-        state_of_charge=data.num("soc_avg", 0.01),
-        power=data.num("power"),
+        state_of_charge=(data.opt_num if faulted else data.num)("soc_avg", 0.01),
+        power=(data.opt_num if faulted else data.num)("power"),
         frequency=frequency or None,
         temperature=data.opt_num("sys_temp", 0.1),
         usable_capacity=data.opt_num("avail_cap"),
