@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import functools
 from typing import Any
 
 from homeassistant.components.binary_sensor import (
@@ -15,16 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import CtSensor, Unit
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
-from .entity import (
-    HomevoltEntity,
-    add_entities_as_found,
-    clamp_device_info,
-    clamp_target,
-    is_clamp,
-    system_target,
-    unit_device_info,
-    unit_target,
-)
+from .entity import HomevoltEntity, add_entities_as_found, build_entities
 
 PARALLEL_UPDATES = 0
 
@@ -35,6 +27,7 @@ class HomevoltBinarySensorEntityDescription[T](BinarySensorEntityDescription):
 
     is_on_fn: Callable[[T], bool | None]
     exists_fn: Callable[[HomevoltData], bool] = lambda _: True
+    shown_while_offline: bool = False
 
 
 LEADER_BINARY_SENSORS: tuple[HomevoltBinarySensorEntityDescription[HomevoltData], ...] = (
@@ -69,6 +62,7 @@ CLAMP_BINARY_SENSORS: tuple[HomevoltBinarySensorEntityDescription[CtSensor], ...
     HomevoltBinarySensorEntityDescription(
         key="connected",
         translation_key="clamp_connected",
+        shown_while_offline=True,
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         is_on_fn=lambda s: s.available,
@@ -91,35 +85,13 @@ class HomevoltBinarySensor[T](HomevoltEntity[T], BinarySensorEntity):
 
 
 def _binary_sensors_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
-    data = coordinator.data
-    leader_info = unit_device_info(coordinator, data.ems.leader)
-    entities: list[HomevoltEntity[Any]] = [
-        HomevoltBinarySensor(coordinator, d, leader_info, "leader", system_target)
-        for d in LEADER_BINARY_SENSORS
-        if d.exists_fn(data)
-    ]
-    for unit in data.ems.units:
-        unit_info = unit_device_info(coordinator, unit)
-        entities += [
-            HomevoltBinarySensor(
-                coordinator, d, unit_info, f"unit_{unit.ecu_id}", unit_target(unit.ecu_id)
-            )
-            for d in UNIT_BINARY_SENSORS
-        ]
-    for sensor in data.ems.sensors:
-        if is_clamp(sensor):
-            clamp_info = clamp_device_info(coordinator, sensor)
-            entities += [
-                HomevoltBinarySensor(
-                    coordinator,
-                    d,
-                    clamp_info,
-                    sensor.key,
-                    clamp_target(sensor.key, shown_while_offline=True),
-                )
-                for d in CLAMP_BINARY_SENSORS
-            ]
-    return entities
+    return build_entities(
+        coordinator,
+        functools.partial(HomevoltBinarySensor, coordinator),
+        leader=LEADER_BINARY_SENSORS,
+        unit=UNIT_BINARY_SENSORS,
+        clamp=CLAMP_BINARY_SENSORS,
+    )
 
 
 async def async_setup_entry(

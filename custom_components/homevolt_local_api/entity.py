@@ -1,6 +1,6 @@
 """Devices and the base entity: one device per unit, module and CT clamp, and the system."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import callback
@@ -248,6 +248,69 @@ class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         self._last_shown = self._snapshot()
+
+
+type EntityFactory = Callable[
+    [EntityDescription, DeviceInfo, str, Callable[[HomevoltData], Any]], HomevoltEntity[Any]
+]
+
+
+def build_entities(
+    coordinator: HomevoltCoordinator,
+    make: EntityFactory,
+    *,
+    system: Sequence[EntityDescription] = (),
+    leader: Sequence[EntityDescription] = (),
+    unit: Sequence[EntityDescription] = (),
+    cluster_unit: Sequence[EntityDescription] = (),
+    module: Sequence[EntityDescription] = (),
+    clamp: Sequence[EntityDescription] = (),
+) -> list[HomevoltEntity[Any]]:
+    """A platform's entities on every device: descriptions per kind of device.
+
+    `system` goes on the device with the totals, `leader` on the unit the integration talks to,
+    `cluster_unit` on each unit only when there are several. A description with an `exists_fn`
+    is skipped when the data says it does not apply.
+    """
+    data = coordinator.data
+
+    def exists(description: EntityDescription) -> bool:
+        exists_fn = getattr(description, "exists_fn", None)
+        return exists_fn is None or bool(exists_fn(data))
+
+    entities = [
+        make(d, system_device_info(coordinator), "system", system_target)
+        for d in system
+        if exists(d)
+    ]
+    leader_info = unit_device_info(coordinator, data.ems.leader)
+    entities += [make(d, leader_info, "leader", system_target) for d in leader if exists(d)]
+    for each_unit in data.ems.units:
+        scope = f"unit_{each_unit.ecu_id}"
+        info = unit_device_info(coordinator, each_unit)
+        descriptions = [*unit, *(cluster_unit if data.ems.is_cluster else ())]
+        entities += [make(d, info, scope, unit_target(each_unit.ecu_id)) for d in descriptions]
+        for each_module in each_unit.modules:
+            module_info = module_device_info(coordinator, each_unit, each_module)
+            target = module_target(each_unit.ecu_id, each_module.index)
+            entities += [
+                make(d, module_info, f"{scope}_module_{each_module.index}", target) for d in module
+            ]
+    for sensor in data.ems.sensors:
+        if is_clamp(sensor):
+            clamp_info = clamp_device_info(coordinator, sensor)
+            entities += [
+                make(
+                    d,
+                    clamp_info,
+                    sensor.key,
+                    clamp_target(
+                        sensor.key, shown_while_offline=getattr(d, "shown_while_offline", False)
+                    ),
+                )
+                for d in clamp
+            ]
+    return entities
 
 
 def add_entities_as_found(

@@ -2,6 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+import functools
 from typing import Any
 
 from homeassistant.components.number import (
@@ -17,7 +18,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api.const import MAX_GRID_LIMIT
 from .control import HomevoltControl
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
-from .entity import HomevoltEntity, add_entities_as_found, system_device_info, system_target
+from .entity import HomevoltEntity, add_entities_as_found, build_entities
 
 PARALLEL_UPDATES = 0  # writes are serialized by the client; quick changes are batched
 POWER_STEP = 100
@@ -118,8 +119,9 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
 
 
 def _numbers_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
-    info = system_device_info(coordinator)
-    return [HomevoltNumber(coordinator, d, info, "system", system_target) for d in NUMBERS]
+    return build_entities(
+        coordinator, functools.partial(HomevoltNumber, coordinator), system=NUMBERS
+    )
 
 
 async def async_setup_entry(

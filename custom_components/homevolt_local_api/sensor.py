@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+import functools
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -29,19 +30,7 @@ from homeassistant.util import dt as dt_util, slugify
 
 from .api import BatteryMode, BatteryModule, CtSensor, Phase, ScheduleSource, Unit
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
-from .entity import (
-    HomevoltEntity,
-    add_entities_as_found,
-    clamp_device_info,
-    clamp_target,
-    is_clamp,
-    module_device_info,
-    module_target,
-    system_device_info,
-    system_target,
-    unit_device_info,
-    unit_target,
-)
+from .entity import HomevoltEntity, add_entities_as_found, build_entities
 
 PARALLEL_UPDATES = 0
 
@@ -160,6 +149,17 @@ _KINDS: dict[str, dict[str, Any]] = {
         "native_unit_of_measurement": UnitOfElectricPotential.VOLT,
         "suggested_display_precision": 1,
     },
+    "current": {
+        "device_class": SensorDeviceClass.CURRENT,
+        "state_class": SensorStateClass.MEASUREMENT,
+        "native_unit_of_measurement": UnitOfElectricCurrent.AMPERE,
+        "suggested_display_precision": 2,
+    },
+    "power_factor": {
+        "device_class": SensorDeviceClass.POWER_FACTOR,
+        "state_class": SensorStateClass.MEASUREMENT,
+        "suggested_display_precision": 2,
+    },
     "signal": {
         "device_class": SensorDeviceClass.SIGNAL_STRENGTH,
         "state_class": SensorStateClass.MEASUREMENT,
@@ -173,9 +173,8 @@ def _kind(kind: str) -> Callable[..., HomevoltSensorEntityDescription[Any]]:
     def describe(
         key: str, value_fn: Callable[[Any], Value], **kwargs: Any
     ) -> HomevoltSensorEntityDescription[Any]:
-        return HomevoltSensorEntityDescription(
-            key=key, translation_key=key, value_fn=value_fn, **(_KINDS[kind] | kwargs)
-        )
+        fields: dict[str, Any] = {"key": key, "translation_key": key, "value_fn": value_fn}
+        return HomevoltSensorEntityDescription(**(fields | _KINDS[kind] | kwargs))
 
     return describe
 
@@ -411,50 +410,15 @@ def _phase_sensors(index: int) -> tuple[HomevoltSensorEntityDescription[CtSensor
     def read(attribute: str) -> Callable[[CtSensor], Value]:
         return lambda sensor: getattr(_phase(sensor, index), attribute, None)
 
-    common: dict[str, Any] = {
-        "entity_registry_enabled_default": False,
-        "translation_placeholders": {"phase": f"L{number}"},
-    }
-    return (
-        HomevoltSensorEntityDescription(
-            key=f"phase_{number}_voltage",
-            translation_key="phase_voltage",
-            device_class=SensorDeviceClass.VOLTAGE,
-            state_class=SensorStateClass.MEASUREMENT,
-            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-            suggested_display_precision=1,
-            value_fn=read("voltage"),
-            **common,
-        ),
-        HomevoltSensorEntityDescription(
-            key=f"phase_{number}_current",
-            translation_key="phase_current",
-            device_class=SensorDeviceClass.CURRENT,
-            state_class=SensorStateClass.MEASUREMENT,
-            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-            suggested_display_precision=2,
-            value_fn=read("current"),
-            **common,
-        ),
-        HomevoltSensorEntityDescription(
-            key=f"phase_{number}_power",
-            translation_key="phase_power",
-            device_class=SensorDeviceClass.POWER,
-            state_class=SensorStateClass.MEASUREMENT,
-            native_unit_of_measurement=UnitOfPower.WATT,
-            suggested_display_precision=0,
-            value_fn=read("power"),
-            **common,
-        ),
-        HomevoltSensorEntityDescription(
-            key=f"phase_{number}_power_factor",
-            translation_key="phase_power_factor",
-            device_class=SensorDeviceClass.POWER_FACTOR,
-            state_class=SensorStateClass.MEASUREMENT,
-            suggested_display_precision=2,
-            value_fn=read("power_factor"),
-            **common,
-        ),
+    return tuple(
+        _kind(attribute)(
+            f"phase_{number}_{attribute}",
+            read(attribute),
+            translation_key=f"phase_{attribute}",
+            translation_placeholders={"phase": f"L{number}"},
+            entity_registry_enabled_default=False,
+        )
+        for attribute in ("voltage", "current", "power", "power_factor")
     )
 
 
@@ -499,53 +463,16 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
 
 
 def _sensors_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
-    data = coordinator.data
-    system_info = system_device_info(coordinator)
-    entities: list[HomevoltEntity[Any]] = [
-        HomevoltSensor(coordinator, d, system_info, "system", system_target)
-        for d in SYSTEM_SENSORS
-        if d.exists_fn(data)
-    ]
-    leader_info = unit_device_info(coordinator, data.ems.leader)
-    entities += [
-        HomevoltSensor(coordinator, d, leader_info, "leader", system_target)
-        for d in LEADER_SENSORS
-        if d.exists_fn(data)
-    ]
-    for unit in data.ems.units:
-        scope = f"unit_{unit.ecu_id}"
-        unit_info = unit_device_info(coordinator, unit)
-        unit_descriptions = UNIT_SENSORS + (UNIT_SHARE_SENSORS if data.ems.is_cluster else ())
-        entities += [
-            HomevoltSensor(coordinator, d, unit_info, scope, unit_target(unit.ecu_id))
-            for d in unit_descriptions
-        ]
-        for module in unit.modules:
-            module_info = module_device_info(coordinator, unit, module)
-            entities += [
-                HomevoltSensor(
-                    coordinator,
-                    d,
-                    module_info,
-                    f"{scope}_module_{module.index}",
-                    module_target(unit.ecu_id, module.index),
-                )
-                for d in MODULE_SENSORS
-            ]
-    for sensor in data.ems.sensors:
-        if is_clamp(sensor):
-            clamp_info = clamp_device_info(coordinator, sensor)
-            entities += [
-                HomevoltSensor(
-                    coordinator,
-                    d,
-                    clamp_info,
-                    sensor.key,
-                    clamp_target(sensor.key, shown_while_offline=d.shown_while_offline),
-                )
-                for d in CLAMP_SENSORS
-            ]
-    return entities
+    return build_entities(
+        coordinator,
+        functools.partial(HomevoltSensor, coordinator),
+        system=SYSTEM_SENSORS,
+        leader=LEADER_SENSORS,
+        unit=UNIT_SENSORS,
+        cluster_unit=UNIT_SHARE_SENSORS,
+        module=MODULE_SENSORS,
+        clamp=CLAMP_SENSORS,
+    )
 
 
 async def async_setup_entry(
