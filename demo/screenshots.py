@@ -112,8 +112,9 @@ async def main() -> None:
                 deviceScaleFactor=1,
                 mobile=False,
             )
-            await page.goto(f"{HA_URL}/config/entities?search=homevolt%20power", settle=6)
-            await page.shot("power-sensors")
+            clamp = next(d for d in devices if d["name"] == "Grid sensor")
+            await page.goto(f"{HA_URL}/config/devices/device/{clamp['id']}", settle=7)
+            await page.shot("grid-sensor")
             await page.goto(f"{HA_URL}/calendar", settle=6)
             await page.shot("schedule-calendar")
 
