@@ -24,7 +24,6 @@ from .api import (
     HomevoltModeNotSupportedError,
     HomevoltOutcomeUnknownError,
     HomevoltValidationError,
-    Parameters,
     Schedule,
     ScheduleEntry,
     ScheduleLimits,
@@ -172,12 +171,8 @@ class HomevoltControl:
             ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
 
     def _show(self, schedule: Schedule) -> None:
-        self.coordinator.set_schedule(schedule)
-        if schedule.local_mode:
-            ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
-
-    def _show_params(self, params: Parameters) -> None:
-        self.coordinator.set_params(params)
+        # Listeners run on this update, forget_solved_issue among them.
+        self.coordinator.show_read_back(schedule=schedule)
 
     # ----------------------------------------------------------------------------------------
     # writes
@@ -205,7 +200,7 @@ class HomevoltControl:
 
     async def _update_limits(self, **changes: Any) -> None:
         self._require_local_mode()
-        _as_kwargs(replace(ScheduleLimits(), **changes))  # unknown names fail here, before batching
+        replace(ScheduleLimits(), **changes)  # unknown names fail here, before batching
         self._pending.update(changes)
         if self._batch is None:
             self._batch = self.hass.loop.create_future()
@@ -231,7 +226,7 @@ class HomevoltControl:
     async def set_minimum_soc(self, percent: int) -> None:
         """The minimum SOC: the persisted parameter, or the current entry's --min."""
         if self.has_min_soc_parameter:
-            self._show_params(await self.client.set_minimum_soc(percent))
+            self.coordinator.show_read_back(params=await self.client.set_minimum_soc(percent))
             return
         await self._update_limits(min_soc=percent)
 

@@ -152,23 +152,12 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         self._remove_stale_devices(data)
         return data
 
-    def set_schedule(self, schedule: Schedule) -> None:
-        """Show a schedule read back after a write, without waiting for the next poll."""
+    def show_read_back(self, **parts: Any) -> None:
+        """Show what the device read back after a write (schedule= or params=) at once."""
         if self.data is not None:
             now = dt_util.utcnow()
-            self.async_set_updated_data(
-                replace(
-                    self.data, schedule=schedule, fetched={**self.data.fetched, "schedule": now}
-                )
-            )
-
-    def set_params(self, params: Parameters) -> None:
-        """Show parameters read back after a write, without waiting for the next poll."""
-        if self.data is not None:
-            now = dt_util.utcnow()
-            self.async_set_updated_data(
-                replace(self.data, params=params, fetched={**self.data.fetched, "params": now})
-            )
+            fetched = {**self.data.fetched, **dict.fromkeys(parts, now)}
+            self.async_set_updated_data(replace(self.data, **parts, fetched=fetched))
 
     def _remove_stale_devices(self, data: HomevoltData) -> None:
         """Detach devices (units, modules, clamps) the system no longer reports."""
