@@ -160,6 +160,12 @@ _KINDS: dict[str, dict[str, Any]] = {
         "state_class": SensorStateClass.MEASUREMENT,
         "suggested_display_precision": 2,
     },
+    "health": {
+        "state_class": SensorStateClass.MEASUREMENT,
+        "native_unit_of_measurement": PERCENTAGE,
+        "suggested_display_precision": 1,
+        "entity_category": EntityCategory.DIAGNOSTIC,
+    },
     "signal": {
         "device_class": SensorDeviceClass.SIGNAL_STRENGTH,
         "state_class": SensorStateClass.MEASUREMENT,
@@ -179,9 +185,18 @@ def _kind(kind: str) -> Callable[..., HomevoltSensorEntityDescription[Any]]:
     return describe
 
 
-_power, _energy, _stored_energy, _soc, _temperature, _voltage, _signal = (
+_power, _energy, _stored_energy, _soc, _temperature, _voltage, _health, _signal = (
     _kind(kind)
-    for kind in ("power", "energy", "stored_energy", "soc", "temperature", "voltage", "signal")
+    for kind in (
+        "power",
+        "energy",
+        "stored_energy",
+        "soc",
+        "temperature",
+        "voltage",
+        "health",
+        "signal",
+    )
 )
 
 
@@ -226,15 +241,7 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         lambda d: d.ems.rated_capacity,
         entity_category=EntityCategory.DIAGNOSTIC,
     ),
-    HomevoltSensorEntityDescription(
-        key="state_of_health",
-        translation_key="state_of_health",
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=PERCENTAGE,
-        suggested_display_precision=1,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda d: d.ems.state_of_health,
-    ),
+    _health("state_of_health", lambda d: d.ems.state_of_health),
     _energy(
         "grid_imported_energy",
         lambda d: d.ems.grid_imported_energy,
@@ -372,15 +379,7 @@ UNIT_SHARE_SENSORS: tuple[HomevoltSensorEntityDescription[Unit], ...] = (
     _power("battery_charge_power", lambda u: u.charge_power),
     _power("battery_discharge_power", lambda u: u.discharge_power),
     _stored_energy("usable_capacity", lambda u: u.usable_capacity),
-    HomevoltSensorEntityDescription(
-        key="state_of_health",
-        translation_key="state_of_health",
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=PERCENTAGE,
-        suggested_display_precision=1,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda u: u.state_of_health,
-    ),
+    _health("state_of_health", lambda u: u.state_of_health),
     _energy("battery_charged_energy", lambda u: u.charged_energy),
     _energy("battery_discharged_energy", lambda u: u.discharged_energy),
 )
