@@ -56,11 +56,8 @@ def current_device_identifiers(data: HomevoltData) -> set[tuple[str, str]]:
     return found
 
 
-def unit_name(data: HomevoltData, unit: Unit) -> str:
-    """A unit's device name: "Homevolt", or numbered in a cluster."""
-    if not data.ems.is_cluster:
-        return "Homevolt"
-    return f"Homevolt unit {data.ems.units.index(unit) + 1}"
+def _unit_number(data: HomevoltData, unit: Unit) -> str:
+    return str(data.ems.units.index(unit) + 1)
 
 
 def _device_id(coordinator: HomevoltCoordinator, identifier: tuple[str, str]) -> str:
@@ -76,10 +73,13 @@ def unit_device_info(coordinator: HomevoltCoordinator, unit: Unit) -> DeviceInfo
         identifiers={unit_identifier(unit)},
         manufacturer=MANUFACTURER,
         model=f"Homevolt {unit.model}" if unit.model else "Homevolt",
-        name=unit_name(data, unit),
+        name="Homevolt",
         serial_number=unit.ecu_id,
         sw_version=unit.firmware,
     )
+    if data.ems.is_cluster:
+        info["translation_key"] = "unit"
+        info["translation_placeholders"] = {"number": _unit_number(data, unit)}
     if unit.is_leader:
         info["configuration_url"] = str(coordinator.client.base_url)
         if data.status and data.status.esp_firmware:
@@ -97,8 +97,8 @@ def system_device_info(coordinator: HomevoltCoordinator) -> DeviceInfo:
     return DeviceInfo(
         identifiers={system_identifier(data)},
         manufacturer=MANUFACTURER,
-        model=f"Homevolt system of {len(data.ems.units)} units",
-        name="Homevolt system",
+        model="Homevolt",
+        translation_key="system",
         configuration_url=str(coordinator.client.base_url),
     )
 
@@ -108,21 +108,22 @@ def module_device_info(
 ) -> DeviceInfo:
     """A battery module's device, part of its unit."""
     data = coordinator.data
-    prefix = "" if not data.ems.is_cluster else f"{unit_name(data, unit)} "
+    number = str(module.index + 1)
     return DeviceInfo(
         identifiers={module_identifier(unit, module)},
         manufacturer=MANUFACTURER,
-        model=module.battery_type or "Battery module",
-        name=f"{prefix or 'Homevolt '}battery module {module.index + 1}",
+        model=module.battery_type,
+        translation_key="unit_module" if data.ems.is_cluster else "module",
+        translation_placeholders={"unit": _unit_number(data, unit), "number": number},
         serial_number=module.serial_number,
         sw_version=module.firmware,
         via_device_id=_device_id(coordinator, unit_identifier(unit)),
     )
 
 
-CLAMP_NAMES = {
-    SensorFunction.GRID: "Grid sensor",
-    SensorFunction.SOLAR: "Solar sensor",
+CLAMP_TRANSLATIONS = {
+    SensorFunction.GRID: "grid_clamp",
+    SensorFunction.SOLAR: "solar_clamp",
 }
 
 
@@ -133,7 +134,8 @@ def clamp_device_info(coordinator: HomevoltCoordinator, sensor: CtSensor) -> Dev
         identifiers={clamp_identifier(data, sensor)},
         manufacturer=MANUFACTURER,
         model="Pulse CT clamp",
-        name=CLAMP_NAMES.get(sensor.function, f"Unassigned sensor {sensor.euid[-4:]}"),
+        translation_key=CLAMP_TRANSLATIONS.get(sensor.function, "unassigned_clamp"),
+        translation_placeholders={"euid": sensor.euid[-4:]},
         serial_number=sensor.euid,
         via_device_id=_device_id(coordinator, unit_identifier(data.ems.leader)),
     )

@@ -73,6 +73,13 @@ def test_every_entity_and_error_is_translated() -> None:
     code = "\n".join(
         p.read_text() for p in Path("custom_components/homevolt_local_api").glob("*.py")
     )
+    devices = Path("custom_components/homevolt_local_api/entity.py").read_text()
+    key_lines = [line for line in devices.splitlines() if "translation_key" in line]
+    device_keys = {key for line in key_lines for key in re.findall(r'"(\w+)"', line)}
+    device_keys.discard("translation_key")
+    device_keys |= set(re.findall(r'"(\w+_clamp)"', devices))
+    assert device_keys >= {"system", "unit", "module", "unit_module", "grid_clamp"}
+    assert device_keys <= set(ENGLISH["device"])
     raised = set(re.findall(r'translation_domain=DOMAIN,\s*translation_key="(\w+)"', code))
     assert len(raised) >= 10
     for key in raised:
