@@ -2,13 +2,17 @@
 
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
 from .api import HomevoltClient
-from .const import CONF_VERIFY_SSL, DOMAIN
+from .const import CONF_SCAN_INTERVAL, CONF_VERIFY_SSL, DOMAIN, LOGGER
 from .control import HomevoltControl
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltRuntime
 from .entity import current_device_identifiers
@@ -41,6 +45,22 @@ def create_client(hass: HomeAssistant, data: dict[str, object]) -> HomevoltClien
         verify_ssl=bool(data.get(CONF_VERIFY_SSL, True)),
         device_timezone=dt_util.get_default_time_zone(),
     )
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: HomevoltConfigEntry) -> bool:
+    """1.1 → 1.2: no user-set polling interval (HA's appropriate-polling), no firmware sensors."""
+    if entry.version > 1:
+        return False  # written by a newer version of this integration
+    if entry.minor_version < 2:
+        options = {k: v for k, v in entry.options.items() if k != CONF_SCAN_INTERVAL}
+        registry = er.async_get(hass)
+        for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+            # The firmware versions are on the device's info; their sensors only repeated them.
+            if entity.domain == Platform.SENSOR and entity.unique_id.endswith("_firmware"):
+                registry.async_remove(entity.entity_id)
+        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
+        LOGGER.debug("Migrated %s to 1.2", entry.title)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: HomevoltConfigEntry) -> bool:

@@ -1,24 +1,13 @@
-"""Config flow: host and optional password, https, zeroconf, reauth, reconfigure, options."""
+"""Config flow: host and optional password, https, zeroconf, reauth, reconfigure."""
 
 from collections.abc import Mapping
+import re
 from typing import Any, override
 
-from homeassistant.config_entries import (
-    ConfigEntry,
-    ConfigFlow,
-    ConfigFlowResult,
-    OptionsFlowWithReload,
-)
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
-from homeassistant.core import callback
-from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
-)
+from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import probatio
 
@@ -31,17 +20,12 @@ from .api import (
     HomevoltValidationError,
     normalize_host,
 )
-from .const import (
-    CONF_SCAN_INTERVAL,
-    CONF_VERIFY_SSL,
-    DEFAULT_SCAN_INTERVAL,
-    DOMAIN,
-    LOGGER,
-    MAX_SCAN_INTERVAL,
-    MIN_SCAN_INTERVAL,
-)
+from .const import CONF_VERIFY_SSL, CORE_DOMAIN, DOMAIN, LOGGER
 
 PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+# The vendor's hostname is homevolt-<deviceid>.local; in its samples the id is the unit's ecu_id.
+_MDNS_UNIT_ID = re.compile(r"^homevolt-([0-9a-f]{12})(?:\.|$)", re.IGNORECASE)
 
 
 class ProbeError(Exception):
@@ -53,14 +37,40 @@ class ProbeError(Exception):
         self.error = error
 
 
+def host_key(host: object) -> tuple[str, int | None] | None:
+    """What identifies an address: the host and an explicit port (the scheme does not)."""
+    try:
+        url = normalize_host(str(host))
+    except HomevoltValidationError:
+        return None
+    return (str(url.host).lower(), url.explicit_port)
+
+
+def unit_id(value: object) -> str | None:
+    """A unit id as 12 lowercase hex digits (older firmware, and core's entries, use decimal)."""
+    text = str(value or "").strip().lower()
+    if re.fullmatch(r"[0-9a-f]{12}", text):
+        return text
+    if text.isdigit():
+        return f"{int(text):012x}"
+    return None
+
+
 class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Homevolt: probe it before anything is saved, keyed on the leader unit's id."""
 
     VERSION = 1
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with nothing known."""
         self._data: dict[str, Any] = {}
+        self._core_entry: ConfigEntry | None = None
+        self._system_id: str | None = None  # known when discovery could read without a password
+
+    def _set_host(self, host: str) -> None:
+        self._data[CONF_HOST] = host
+        self.context["title_placeholders"] = {"host": host}
 
     async def _probe(self, data: dict[str, Any]) -> str:
         """The system id (leader ecu_id) at these settings, or ProbeError."""
@@ -81,6 +91,23 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
             raise ProbeError("unknown") from err
         return ems.leader.ecu_id
 
+    def _abort_if_host_configured(self, host: str) -> None:
+        """Abort when an entry already reads this address: decided before any password is sent."""
+        key = host_key(host)
+        for entry in self._async_current_entries(include_ignore=False):
+            if host_key(entry.data.get(CONF_HOST)) == key:
+                raise AbortFlow("already_configured")
+
+    def _find_core_entry(self, system_id: str | None) -> ConfigEntry | None:
+        """Core's homevolt entry for the same unit or address, if it has one."""
+        key = host_key(self._data[CONF_HOST])
+        for entry in self.hass.config_entries.async_entries(CORE_DOMAIN, include_ignore=False):
+            if (system_id and unit_id(entry.unique_id) == unit_id(system_id)) or host_key(
+                entry.data.get(CONF_HOST)
+            ) == key:
+                return entry
+        return None
+
     def _user_schema(self, defaults: Mapping[str, Any]) -> probatio.Schema:
         return probatio.Schema(
             {
@@ -94,15 +121,14 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the host and, optionally, the password."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            self._data = {
-                CONF_HOST: user_input[CONF_HOST].strip(),
-                CONF_PASSWORD: user_input.get(CONF_PASSWORD) or None,
-            }
+            self._data = {CONF_PASSWORD: user_input.get(CONF_PASSWORD) or None}
+            self._set_host(user_input[CONF_HOST].strip())
             try:
                 https = normalize_host(self._data[CONF_HOST]).scheme == "https"
             except HomevoltValidationError:
                 errors[CONF_HOST] = "invalid_host"
             else:
+                self._abort_if_host_configured(self._data[CONF_HOST])
                 if https:
                     return await self.async_step_https()
                 return await self._create_or_ask_password(errors)
@@ -142,9 +168,27 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
         return await self._create(system_id)
 
     async def _create(self, system_id: str) -> ConfigFlowResult:
-        await self.async_set_unique_id(system_id)
+        await self.async_set_unique_id(system_id, raise_on_progress=False)
         self._abort_if_unique_id_configured(updates={CONF_HOST: self._data[CONF_HOST]})
+        self._core_entry = self._find_core_entry(system_id)
+        if self._core_entry is not None:
+            return await self.async_step_core_homevolt()
         return self.async_create_entry(title="Homevolt", data=self._data)
+
+    async def async_step_core_homevolt(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Core's homevolt already polls this battery: say so before adding a second poller."""
+        if user_input is not None:
+            return self.async_create_entry(title="Homevolt", data=self._data)
+        assert self._core_entry is not None
+        return self.async_show_form(
+            step_id="core_homevolt",
+            description_placeholders={
+                "host": self._data[CONF_HOST],
+                "title": self._core_entry.title,
+            },
+        )
 
     async def async_step_password(
         self, user_input: dict[str, Any] | None = None
@@ -168,24 +212,31 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @override
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
-        """A Homevolt announced itself on the network."""
+        """A Homevolt announced itself: recognise it before anything needs the password."""
         host = discovery_info.host
         if ":" in host:
             host = f"[{host}]"
         if discovery_info.port and discovery_info.port != 80:
             host = f"{host}:{discovery_info.port}"
-        self._data = {CONF_HOST: host, CONF_PASSWORD: None}
-        self._async_abort_entries_match({CONF_HOST: host})
+        self._data = {CONF_PASSWORD: None}
+        self._set_host(host)
+        self._abort_if_host_configured(host)
+        for name in (discovery_info.hostname, discovery_info.name):
+            if match := _MDNS_UNIT_ID.match(name):
+                await self.async_set_unique_id(match.group(1).lower())
+                # A known unit at a new address: follow it.
+                self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+                break
         try:
+            # No credentials: a challenge, which the device's login back-off does not count.
             system_id = await self._probe(self._data)
         except ProbeError as err:
             if err.error != "invalid_auth":
                 return self.async_abort(reason=err.error)
         else:
-            await self.async_set_unique_id(system_id)
-            # A known unit at a new address: follow it.
+            await self.async_set_unique_id(system_id, raise_on_progress=False)
             self._abort_if_unique_id_configured(updates={CONF_HOST: host})
-        self.context["title_placeholders"] = {"host": host}
+            self._system_id = system_id
         return await self.async_step_zeroconf_confirm()
 
     async def async_step_zeroconf_confirm(
@@ -193,8 +244,8 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Confirm adding the discovered Homevolt (with its password when it has one)."""
         if user_input is not None:
-            if self.unique_id is not None:
-                return self.async_create_entry(title="Homevolt", data=self._data)
+            if self._system_id is not None:
+                return await self._create(self._system_id)
             return await self.async_step_password()
         self._set_confirm_only()
         return self.async_show_form(
@@ -209,6 +260,7 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The device refused the stored password."""
+        self.context["title_placeholders"] = {"host": entry_data[CONF_HOST]}
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
@@ -233,57 +285,40 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the host or password of this Homevolt."""
+        """Change the host or password of this Homevolt; a blank password keeps the stored one."""
         entry = self._get_reconfigure_entry()
+        self.context["title_placeholders"] = {"host": entry.data[CONF_HOST]}
         errors: dict[str, str] = {}
         if user_input is not None:
+            host = user_input[CONF_HOST].strip()
             data = {
                 **entry.data,
-                CONF_HOST: user_input[CONF_HOST].strip(),
-                CONF_PASSWORD: user_input.get(CONF_PASSWORD) or None,
+                CONF_HOST: host,
+                CONF_PASSWORD: user_input.get(CONF_PASSWORD) or entry.data.get(CONF_PASSWORD),
             }
+            data.pop(CONF_VERIFY_SSL, None)
             try:
-                return await self._update_entry(entry, data)
-            except ProbeError as err:
-                errors["base"] = err.error
+                if normalize_host(host).scheme == "https":
+                    data[CONF_VERIFY_SSL] = user_input[CONF_VERIFY_SSL]
+            except HomevoltValidationError:
+                errors[CONF_HOST] = "invalid_host"
+            else:
+                try:
+                    return await self._update_entry(entry, data)
+                except ProbeError as err:
+                    errors["base"] = err.error
+        defaults = user_input or entry.data
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                self._user_schema(entry.data), {CONF_HOST: entry.data[CONF_HOST]}
+                self._user_schema(defaults).extend(
+                    {
+                        probatio.Required(
+                            CONF_VERIFY_SSL, default=bool(defaults.get(CONF_VERIFY_SSL, False))
+                        ): bool
+                    }
+                ),
+                {CONF_HOST: defaults[CONF_HOST]},
             ),
             errors=errors,
-        )
-
-    @staticmethod
-    @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> HomevoltOptionsFlow:
-        """How often to poll."""
-        return HomevoltOptionsFlow()
-
-
-class HomevoltOptionsFlow(OptionsFlowWithReload):
-    """The polling interval."""
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the polling interval."""
-        if user_input is not None:
-            return self.async_create_entry(
-                data={CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL])}
-            )
-        current = self.config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
-        return self.async_show_form(
-            step_id="init",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(CONF_SCAN_INTERVAL, default=current): NumberSelector(
-                        NumberSelectorConfig(
-                            min=MIN_SCAN_INTERVAL,
-                            max=MAX_SCAN_INTERVAL,
-                            step=1,
-                            unit_of_measurement="s",
-                            mode=NumberSelectorMode.BOX,
-                        )
-                    )
-                }
-            ),
         )

@@ -5,17 +5,16 @@ import logging
 from typing import Final
 
 DOMAIN: Final = "homevolt_local_api"
+CORE_DOMAIN: Final = "homevolt"  # Home Assistant core's own integration for the same battery
 LOGGER = logging.getLogger(__package__)
 MANUFACTURER: Final = "Tibber"
 
 CONF_VERIFY_SSL: Final = "verify_ssl"
-CONF_SCAN_INTERVAL: Final = "scan_interval"
+CONF_SCAN_INTERVAL: Final = "scan_interval"  # only in entries made before 0.2: removed on load
 
 # ems.json every 15 s keeps power as fresh as Home Assistant core's homevolt integration; the
 # slower endpoints are read less often, so the total stays below its 480 requests an hour.
-DEFAULT_SCAN_INTERVAL: Final = 15
-MIN_SCAN_INTERVAL: Final = 5
-MAX_SCAN_INTERVAL: Final = 300
+SCAN_INTERVAL: Final = timedelta(seconds=15)
 SCHEDULE_INTERVAL: Final = timedelta(seconds=60)
 STATUS_INTERVAL: Final = timedelta(minutes=5)
 ERROR_REPORT_INTERVAL: Final = timedelta(minutes=5)

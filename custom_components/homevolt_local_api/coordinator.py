@@ -24,15 +24,19 @@ from .api import (
     Status,
 )
 from .const import (
-    CONF_SCAN_INTERVAL,
-    DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     ERROR_REPORT_INTERVAL,
     LOGGER,
     PARAMS_INTERVAL,
+    SCAN_INTERVAL,
     SCHEDULE_INTERVAL,
     STATUS_INTERVAL,
 )
+
+# A login back-off someone else caused ends by itself: retry, each time later, before asking
+# the owner for a password that may well still be right.
+LOGIN_RETRY_FIRST = timedelta(seconds=30)
+LOGIN_GRACE = timedelta(minutes=5)
 
 if TYPE_CHECKING:
     from .control import HomevoltControl
@@ -66,11 +70,41 @@ class HomevoltData:
         return self.ems.leader.ecu_id
 
 
+class LoginRefusals:
+    """Tells a login back-off, which ends, from a password that is really refused."""
+
+    def __init__(self) -> None:
+        """Nothing refused yet."""
+        self._first: datetime | None = None
+        self._retry_at: datetime | None = None
+        self._delay = LOGIN_RETRY_FIRST
+
+    def waiting(self, now: datetime) -> bool:
+        """Whether to leave the device alone for now (its back-off is still running)."""
+        return self._retry_at is not None and now < self._retry_at
+
+    def refused(self, now: datetime) -> bool:
+        """Note a refusal; True once the password has been refused for the whole grace."""
+        if self._first is None:
+            self._first, self._delay = now, LOGIN_RETRY_FIRST
+        elif now - self._first >= LOGIN_GRACE:
+            return True
+        else:
+            self._delay *= 2
+        self._retry_at = now + self._delay
+        return False
+
+    def accepted(self) -> None:
+        """The password works (again)."""
+        self._first = self._retry_at = None
+
+
 class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
     """Reads power and state on every update, and the slower parts on their own schedule.
 
-    Requests go one at a time. An authentication failure stops polling and asks the user for
-    the password (reauth) instead of feeding a wrong one into the device's login back-off.
+    Requests go one at a time. A refused password asks the user for a new one (reauth) instead
+    of feeding a wrong one into the device's login back-off: at once during set-up, and while
+    running only after retries spaced over LOGIN_GRACE still fail.
     """
 
     config_entry: HomevoltConfigEntry
@@ -79,18 +113,18 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         self, hass: HomeAssistant, entry: HomevoltConfigEntry, client: HomevoltClient
     ) -> None:
         """Set up the coordinator for one config entry."""
-        seconds = entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=DOMAIN,
-            update_interval=timedelta(seconds=seconds),
+            update_interval=SCAN_INTERVAL,
             always_update=False,
         )
         self.client = client
         self._unsupported: set[str] = set()
         self._unreadable: set[str] = set()
+        self._refusals = LoginRefusals()
 
     def _due(self, part: str, interval: timedelta, now: datetime) -> bool:
         if part in self._unsupported:
@@ -104,6 +138,8 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
     async def _async_update_data(self) -> HomevoltData:
         now = dt_util.utcnow()
         previous = self.data
+        if self._refusals.waiting(now):
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="login_refused")
         try:
             ems = await self.client.ems()
             data = (
@@ -140,15 +176,18 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 updates: dict[str, Any] = {part: value, "fetched": {**data.fetched, part: now}}
                 data = replace(data, **updates)
         except HomevoltAuthenticationError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
+            if previous is None or self._refusals.refused(now):
+                raise ConfigEntryAuthFailed(
+                    translation_domain=DOMAIN, translation_key="invalid_auth"
+                ) from err
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="login_refused") from err
         except HomevoltError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
+        self._refusals.accepted()
         self._remove_stale_devices(data)
         return data
 

@@ -84,6 +84,9 @@ def unit_device_info(coordinator: HomevoltCoordinator, unit: Unit) -> DeviceInfo
         info["configuration_url"] = str(coordinator.client.base_url)
         if data.status and data.status.esp_firmware:
             info["sw_version"] = data.status.esp_firmware
+        if data.status and data.status.radio_firmware:
+            # Device info has no field for a second firmware; the radio module's goes here.
+            info["hw_version"] = f"Radio {data.status.radio_firmware}"
     if data.ems.is_cluster:
         info["via_device_id"] = _device_id(coordinator, system_identifier(data))
     return info

@@ -307,21 +307,6 @@ LEADER_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         lambda d: d.status.lte_rssi if d.status else None,
         exists_fn=lambda d: d.status is not None and d.status.lte_rssi is not None,
     ),
-    HomevoltSensorEntityDescription(
-        key="firmware",
-        translation_key="firmware",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda d: d.status.esp_firmware if d.status else None,
-        exists_fn=_has_status,
-    ),
-    HomevoltSensorEntityDescription(
-        key="radio_firmware",
-        translation_key="radio_firmware",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda d: d.status.radio_firmware if d.status else None,
-        exists_fn=_has_status,
-    ),
 )
 
 # Each unit. In a cluster, also its own share of what the system sensors total.

@@ -1,19 +1,22 @@
 """Every branch of the config flow, against the simulator."""
 
+from datetime import timedelta
 from ipaddress import ip_address
 from typing import Any
 from unittest.mock import patch
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF
+from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, UnknownHandler
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.homevolt_local_api.const import CONF_SCAN_INTERVAL, CONF_VERIFY_SSL, DOMAIN
+from custom_components.homevolt_local_api.const import CONF_VERIFY_SSL, CORE_DOMAIN, DOMAIN
 from simulator.server import Simulator
 from tests.integration.conftest import StartSim, entry_for, setup_entry
 
@@ -80,24 +83,26 @@ async def _not_a_homevolt() -> TestServer:
 
 
 @pytest.mark.parametrize(
-    ("host", "error"),
+    ("host", "errors"),
     [
-        ("http://127.0.0.1:1", "cannot_connect"),
-        ("not a host", "invalid_host"),
-        ("ftp://127.0.0.1", "invalid_host"),
-        ("other", "invalid_response"),
+        # A host that reads as an address but does not answer is the connection's fault...
+        ("http://127.0.0.1:1", {"base": "cannot_connect"}),
+        # ...one that is not an address at all is the host field's.
+        ("not a host", {CONF_HOST: "invalid_host"}),
+        ("ftp://127.0.0.1", {CONF_HOST: "invalid_host"}),
+        ("other", {"base": "invalid_response"}),
     ],
 )
 async def test_user_errors_then_recover(
-    hass: HomeAssistant, sim: Simulator, host: str, error: str
+    hass: HomeAssistant, sim: Simulator, host: str, errors: dict[str, str]
 ) -> None:
     server = await _not_a_homevolt()
     if host == "other":
         host = f"http://127.0.0.1:{server.port}"
     result = await _user(hass, host=host, password="homevolt")
     assert result["type"] is FlowResultType.FORM
-    errors = result["errors"]
-    assert errors in ({"base": error}, {CONF_HOST: error})
+    assert result["step_id"] == "user"
+    assert result["errors"] == errors
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: sim.url, CONF_PASSWORD: "homevolt"}
     )
@@ -284,15 +289,197 @@ async def test_reconfigure(hass: HomeAssistant, start_sim: StartSim) -> None:
     assert entry.data[CONF_HOST] == moved
 
 
-async def test_options(hass: HomeAssistant, sim: Simulator) -> None:
+async def test_no_options_and_old_polling_option_dropped(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    entry = entry_for(sim)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=entry.unique_id,
+        data=dict(entry.data),
+        options={"scan_interval": 5},
+        version=1,
+        minor_version=1,
+    )
+    entity_registry = er.async_get(hass)
+    entry.add_to_hass(hass)
+    old = entity_registry.async_get_or_create(
+        "sensor", DOMAIN, f"{entry.unique_id}_unit_firmware", config_entry=entry
+    )
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.options == {}
+    assert entry.minor_version == 2
+    assert entry.runtime_data.coordinator.update_interval == timedelta(seconds=15)
+    assert entity_registry.async_get(old.entity_id) is None
+    # Home Assistant's appropriate-polling: no interval to set.
+    with pytest.raises(UnknownHandler):
+        await hass.config_entries.options.async_init(entry.entry_id)
+
+
+async def test_entry_from_a_newer_version_is_not_loaded(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, data=dict(entry_for(sim).data), version=2)
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+
+
+def _discovered(
+    sim: Simulator, name: str = "homevolt-renamed", host: str = "127.0.0.1"
+) -> ZeroconfServiceInfo:
+    return ZeroconfServiceInfo(
+        ip_address=ip_address(host),
+        ip_addresses=[ip_address(host)],
+        hostname=f"{name}.local.",
+        name=f"{name}._http._tcp.local.",
+        port=int(sim.url.rsplit(":", 1)[1]),
+        type="_http._tcp.local.",
+        properties={},
+    )
+
+
+@pytest.mark.parametrize("password", ["wrong", None])
+@pytest.mark.parametrize("spelling", ["{url}", "{url}/", "{bare}", "https://{bare}"])
+async def test_user_known_host_aborts_before_any_request(
+    hass: HomeAssistant, sim: Simulator, password: str | None, spelling: str
+) -> None:
     entry = await setup_entry(hass, entry_for(sim))
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["type"] is FlowResultType.FORM
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_SCAN_INTERVAL: 30}
+    sim.requests.clear()
+    host = spelling.format(url=sim.url, bare=sim.url.removeprefix("http://"))
+    result = await _user(hass, host=host, **({CONF_PASSWORD: password} if password else {}))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert sum(sim.requests.values()) == 0  # no password reached the battery's back-off
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_zeroconf_known_unit_by_mdns_name_at_new_address(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    entry = entry_for(sim)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_HOST: "192.0.2.1"})
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_ZEROCONF},
+        data=_discovered(sim, f"homevolt-{sim.system.units[0].ecu_hex.upper()}"),
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == sim.url.removeprefix("http://")
+    assert sum(sim.requests.values()) == 0
+
+
+async def test_zeroconf_password_protected_known_host(hass: HomeAssistant, sim: Simulator) -> None:
+    entry = entry_for(sim)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_HOST: sim.url.removeprefix("http://")}
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovered(sim)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert sum(sim.requests.values()) == 0
+
+
+async def test_zeroconf_ipv6(hass: HomeAssistant, sim: Simulator) -> None:
+    port = int(sim.url.rsplit(":", 1)[1])
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="x", data={CONF_HOST: f"[::1]:{port}"})
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovered(sim, host="::1")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert sum(sim.requests.values()) == 0
+
+
+async def test_zeroconf_unknown_unit_named_by_mdns(hass: HomeAssistant, sim: Simulator) -> None:
+    """A password-protected unit whose name carries its id: added once its password is given."""
+    name = f"homevolt-{sim.system.units[0].ecu_hex}"
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovered(sim, name)
+    )
+    assert result["step_id"] == "zeroconf_confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "homevolt"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    assert entry.options == {CONF_SCAN_INTERVAL: 30}
-    assert entry.runtime_data.coordinator.update_interval is not None
-    assert entry.runtime_data.coordinator.update_interval.total_seconds() == 30
+    assert result["result"].unique_id == sim.system.units[0].ecu_hex
+
+
+def _core_entry(sim: Simulator, *, by_id: bool) -> MockConfigEntry:
+    """Core's homevolt entry: keyed on the raw ecu_id (decimal on older firmware)."""
+    unique_id = str(int(sim.system.units[0].ecu_hex, 16)) if by_id else "0"
+    host = "192.0.2.7" if by_id else sim.url.removeprefix("http://")
+    return MockConfigEntry(
+        domain=CORE_DOMAIN,
+        title="Homevolt (core)",
+        unique_id=unique_id,
+        data={CONF_HOST: host, CONF_PASSWORD: "homevolt"},
+    )
+
+
+@pytest.mark.parametrize("by_id", [True, False])
+async def test_user_says_when_core_homevolt_has_the_unit(
+    hass: HomeAssistant, sim: Simulator, by_id: bool
+) -> None:
+    _core_entry(sim, by_id=by_id).add_to_hass(hass)
+    result = await _user(hass, host=sim.url, password="homevolt")
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "core_homevolt"
+    assert result["description_placeholders"] == {"host": sim.url, "title": "Homevolt (core)"}
+    assert not hass.config_entries.async_entries(DOMAIN)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_zeroconf_says_when_core_homevolt_has_the_unit(
+    hass: HomeAssistant, start_sim: StartSim
+) -> None:
+    sim = await start_sim(password=None)
+    _core_entry(sim, by_id=True).add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovered(sim)
+    )
+    assert result["step_id"] == "zeroconf_confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "core_homevolt"
+
+
+async def test_reconfigure_to_https(hass: HomeAssistant, start_sim: StartSim) -> None:
+    sim = await start_sim(https=True)
+    entry = entry_for(sim)
+    entry.add_to_hass(hass)
+    http = sim.url.replace("https://", "http://")
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_HOST: http})
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: sim.url, CONF_PASSWORD: "homevolt", CONF_VERIFY_SSL: False}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == {CONF_HOST: sim.url, CONF_PASSWORD: "homevolt", CONF_VERIFY_SSL: False}
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "not a host", CONF_VERIFY_SSL: False}
+    )
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
+
+
+async def test_reconfigure_blank_password_keeps_the_stored_one(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    entry = entry_for(sim)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    moved = sim.url.removeprefix("http://")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: moved, CONF_VERIFY_SSL: False}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == {CONF_HOST: moved, CONF_PASSWORD: "homevolt"}

@@ -3,6 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, STATE_UNAVAILABLE
@@ -62,11 +63,43 @@ async def test_auth_failure_while_running(
     sim = await start_sim()
     entry = await setup_entry(hass, entry_for(sim))
     sim.options.password = "changed"
-    await _tick(hass, freezer, 15)
+    sim.requests.clear()
+    # Refused, but it may be a back-off someone else caused: retried, each time later...
+    for _ in range(20):  # 5 minutes of polls
+        await _tick(hass, freezer, 15)
+        assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        assert hass.states.get("sensor.homevolt_state_of_charge").state == STATE_UNAVAILABLE
+    assert sum(sim.requests.values()) <= 4  # not every poll: the back-off is left to run out
+    # ...and still refused after the grace: now the owner is asked.
+    for _ in range(20):
+        await _tick(hass, freezer, 15)
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
     assert entry.state is ConfigEntryState.LOADED
-    assert hass.states.get("sensor.homevolt_state_of_charge").state == STATE_UNAVAILABLE
+
+
+async def test_login_back_off_caused_elsewhere_does_not_ask_for_the_password(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim(backoff_base=20.0)
+    await setup_entry(hass, entry_for(sim))
+    soc = "sensor.homevolt_state_of_charge"
+    # Another client (or a second "Add integration") tries a wrong password: the battery
+    # locks logins for 20 s (on the frozen test clock), refusing even the right password.
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"{sim.url}/ems.json",
+            headers={"Authorization": aiohttp.encode_basic_auth("admin", "wrong")},
+        ) as response,
+    ):
+        assert response.status == 401
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(soc).state == STATE_UNAVAILABLE  # refused during the lock
+    for _ in range(2):  # the lock runs out; the retry 30 s later logs in with the same password
+        await _tick(hass, freezer, 15)
+    assert hass.states.get(soc).state != STATE_UNAVAILABLE
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
 
 async def test_errors_make_entities_unavailable_then_recover(

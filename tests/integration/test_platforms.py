@@ -96,7 +96,7 @@ async def test_values_units_and_signs(
     assert _value(hass, "sensor.homevolt_battery_module_1_state_of_charge") == pytest.approx(
         61.25 + unit.modules[0].soc_offset, abs=0.01
     )
-    assert _value(hass, "sensor.grid_sensor_power") == pytest.approx(grid, abs=1)
+    assert _value(hass, "sensor.homevolt_grid_sensor_power") == pytest.approx(grid, abs=1)
 
 
 async def test_charging_shows_negative_battery_power(
