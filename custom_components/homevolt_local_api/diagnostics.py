@@ -14,7 +14,9 @@ from .coordinator import HomevoltConfigEntry
 TO_REDACT = {
     CONF_HOST,
     CONF_PASSWORD,
+    "area_code",  # LTE tracking area and cell: where the battery is
     "bssid",
+    "cell_id",
     "configuration_url",
     "ecu_host",
     "ecu_id",

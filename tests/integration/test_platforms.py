@@ -1,14 +1,18 @@
 """What Home Assistant shows: values, units and signs, snapshots of every platform, diagnostics."""
 
+import json
+from pathlib import Path
 from unittest.mock import patch
 
 import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import Platform
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import snapshot_platform
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -16,7 +20,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homevolt_local_api.api import HomevoltClient
-from custom_components.homevolt_local_api.diagnostics import TO_REDACT
+from custom_components.homevolt_local_api.const import DOMAIN
 from tests.integration.conftest import START, StartSim, control, entry_for, setup_entry
 
 SCENARIOS = {
@@ -198,4 +202,59 @@ async def test_diagnostics_redacted(
     for secret in secrets:
         assert secret not in text.replace("homevolt_local_api", ""), secret
     assert result["entry"]["data"]["password"] == "**REDACTED**"
-    assert set(TO_REDACT) >= {"ecu_id", "serial_number", "imei", "ssid", "ip"}
+
+
+PUBLISHED = Path("tests/fixtures/published/martinwelen-2026-02-13")
+# Identity and location in a real unit's status.json; the capture left the LTE cell empty, so
+# the test fills it in the way a unit with a cell fix reports it.
+IDENTITY = {
+    "imei": "863740061259708",
+    "imsi": "234502103177015",
+    "iccid": "89457300000021770154",
+    "ssid": "OurNetwork-IoT",
+    "bssid": "e263da2a34c6",
+    "ip": "192.168.70.12",
+    "efr_id": "90395efffe802639",
+    "cell_id": "2A1F0C3",
+    "area_code": "4E21",
+}
+
+
+async def test_diagnostics_redact_a_real_units_identity_and_location(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator
+) -> None:
+    status = json.loads((PUBLISHED / "status.json").read_text())
+    status["lte_status"] |= {"cell_id": IDENTITY["cell_id"], "area_code": IDENTITY["area_code"]}
+    bodies = {
+        "/ems.json": (PUBLISHED / "ems.json").read_text(),
+        "/error_report.json": (PUBLISHED / "error_report.json").read_text(),
+        "/status.json": json.dumps(status),
+    }
+
+    async def handler(request: web.Request) -> web.Response:
+        if request.path in bodies:
+            return web.Response(text=bodies[request.path], content_type="application/json")
+        return web.Response(status=404)
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="08d9b843ca48",
+        data={CONF_HOST: f"http://127.0.0.1:{server.port}", CONF_PASSWORD: None},
+    )
+    await setup_entry(hass, entry)
+    result = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    raw_status = result["raw"]["status.json"]
+    for block in ("wifi_status", "lte_status", "w868_status"):
+        for key, value in raw_status[block].items():
+            if key in IDENTITY:
+                assert value == "**REDACTED**", key
+    text = json.dumps(result)
+    for key, value in IDENTITY.items():
+        assert value not in text, key
+    for serial in ("80000274099724441432", "9731192375880"):  # a module's serial, the unit id
+        assert serial not in text, serial
+    await server.close()
