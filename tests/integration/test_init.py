@@ -196,13 +196,16 @@ async def test_device_info(
     assert unit.manufacturer == "Tibber"
     assert unit.serial_number == ecu_id
     assert unit.configuration_url == f"{sim.url}/"
+    # The firmware versions are here rather than in sensors of their own.
+    assert unit.sw_version == ("3056-1a3446ed" if firmware == "2026" else "2811-0b1c2d3e")
+    assert unit.hw_version == "Radio 804-4190150b"
     module = device(f"{ecu_id}_module_0")
     assert module is not None
     assert module.via_device_id == unit.id
     assert module.serial_number == leader.modules[0].serial
     grid = device(f"{ecu_id}_grid_a46dd4fffee4dd49")
     assert grid is not None
-    assert grid.name == "Grid sensor"
+    assert grid.name == "Homevolt grid sensor"
     assert grid.via_device_id == unit.id
 
 
