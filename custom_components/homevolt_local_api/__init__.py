@@ -48,18 +48,18 @@ def create_client(hass: HomeAssistant, data: dict[str, object]) -> HomevoltClien
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: HomevoltConfigEntry) -> bool:
-    """1.1 → 1.2: no user-set polling interval (HA's appropriate-polling), no firmware sensors."""
-    if entry.version > 1:
-        return False  # written by a newer version of this integration
-    if entry.minor_version < 2:
-        options = {k: v for k, v in entry.options.items() if k != CONF_SCAN_INTERVAL}
-        registry = er.async_get(hass)
-        for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
-            # The firmware versions are on the device's info; their sensors only repeated them.
-            if entity.domain == Platform.SENSOR and entity.unique_id.endswith("_firmware"):
-                registry.async_remove(entity.entity_id)
-        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
-        LOGGER.debug("Migrated %s to 1.2", entry.title)
+    """1.1 → 1.2: no user-set polling interval (HA's appropriate-polling), no firmware sensors.
+
+    Home Assistant calls this only for an older entry; it refuses newer ones by itself.
+    """
+    options = {k: v for k, v in entry.options.items() if k != CONF_SCAN_INTERVAL}
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        # The firmware versions are on the device's info; their sensors only repeated them.
+        if entity.domain == Platform.SENSOR and entity.unique_id.endswith("_firmware"):
+            registry.async_remove(entity.entity_id)
+    hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
+    LOGGER.debug("Migrated %s to 1.2", entry.title)
     return True
 
 

@@ -15,7 +15,6 @@ from . import create_client
 from .api import (
     HomevoltAuthenticationError,
     HomevoltConnectionError,
-    HomevoltError,
     HomevoltResponseError,
     HomevoltValidationError,
     normalize_host,
@@ -76,17 +75,13 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
         """The system id (leader ecu_id) at these settings, or ProbeError."""
         try:
             ems = await create_client(self.hass, data).ems()
-        except HomevoltValidationError as err:
-            raise ProbeError("invalid_host") from err
         except HomevoltAuthenticationError as err:
             raise ProbeError("invalid_auth") from err
         except HomevoltConnectionError as err:
             raise ProbeError("cannot_connect") from err
         except HomevoltResponseError as err:
             raise ProbeError("invalid_response") from err
-        except HomevoltError as err:
-            raise ProbeError("cannot_connect") from err
-        except Exception as err:
+        except Exception as err:  # hosts are validated before: nothing else is expected
             LOGGER.exception("Unexpected error while probing the Homevolt")
             raise ProbeError("unknown") from err
         return ems.leader.ecu_id

@@ -38,6 +38,10 @@ async def test_user_without_password(hass: HomeAssistant, start_sim: StartSim) -
 
 
 async def test_user_with_password(hass: HomeAssistant, sim: Simulator) -> None:
+    # Core's homevolt reads another battery: no reason to hold this one up.
+    MockConfigEntry(
+        domain=CORE_DOMAIN, unique_id="other", data={CONF_HOST: "192.0.2.9"}
+    ).add_to_hass(hass)
     result = await _user(hass, host=sim.url, password="homevolt")
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {CONF_HOST: sim.url, CONF_PASSWORD: "homevolt"}
@@ -306,23 +310,19 @@ async def test_no_options_and_old_polling_option_dropped(
     old = entity_registry.async_get_or_create(
         "sensor", DOMAIN, f"{entry.unique_id}_unit_firmware", config_entry=entry
     )
+    kept = entity_registry.async_get_or_create(
+        "sensor", DOMAIN, f"{entry.unique_id}_unit_state_of_charge", config_entry=entry
+    )
     await setup_entry(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
     assert entry.options == {}
     assert entry.minor_version == 2
     assert entry.runtime_data.coordinator.update_interval == timedelta(seconds=15)
     assert entity_registry.async_get(old.entity_id) is None
+    assert entity_registry.async_get(kept.entity_id) is not None
     # Home Assistant's appropriate-polling: no interval to set.
     with pytest.raises(UnknownHandler):
         await hass.config_entries.options.async_init(entry.entry_id)
-
-
-async def test_entry_from_a_newer_version_is_not_loaded(
-    hass: HomeAssistant, sim: Simulator
-) -> None:
-    entry = MockConfigEntry(domain=DOMAIN, data=dict(entry_for(sim).data), version=2)
-    await setup_entry(hass, entry)
-    assert entry.state is ConfigEntryState.MIGRATION_ERROR
 
 
 def _discovered(
@@ -383,6 +383,20 @@ async def test_zeroconf_password_protected_known_host(hass: HomeAssistant, sim: 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     assert sum(sim.requests.values()) == 0
+
+
+async def test_zeroconf_default_port(hass: HomeAssistant, sim: Simulator) -> None:
+    # An entry whose host no longer parses is no match, and no reason to fail.
+    MockConfigEntry(domain=DOMAIN, unique_id="y", data={CONF_HOST: "not a host"}).add_to_hass(hass)
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="x", data={CONF_HOST: "http://127.0.0.1"})
+    entry.add_to_hass(hass)
+    info = _discovered(sim)
+    info.port = 80
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=info
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
 
 
 async def test_zeroconf_ipv6(hass: HomeAssistant, sim: Simulator) -> None:
