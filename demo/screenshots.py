@@ -112,7 +112,7 @@ async def main() -> None:
                 deviceScaleFactor=1,
                 mobile=False,
             )
-            clamp = next(d for d in devices if d["name"] == "Grid sensor")
+            clamp = next(d for d in devices if d["name"] == "Homevolt grid sensor")
             await page.goto(f"{HA_URL}/config/devices/device/{clamp['id']}", settle=7)
             await page.shot("grid-sensor")
             await page.goto(f"{HA_URL}/calendar", settle=6)
