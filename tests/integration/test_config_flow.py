@@ -497,3 +497,18 @@ async def test_reconfigure_blank_password_keeps_the_stored_one(
     )
     assert result["reason"] == "reconfigure_successful"
     assert entry.data == {CONF_HOST: moved, CONF_PASSWORD: "homevolt"}
+
+
+async def test_zeroconf_same_unit_announced_twice(hass: HomeAssistant, sim: Simulator) -> None:
+    name = f"homevolt-{sim.system.units[0].ecu_hex}"
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovered(sim, name)
+    )
+    assert result["step_id"] == "zeroconf_confirm"
+    requests = sum(sim.requests.values())
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovered(sim, name, "127.0.0.2")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_in_progress"
+    assert sum(sim.requests.values()) == requests
