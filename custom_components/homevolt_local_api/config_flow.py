@@ -93,13 +93,12 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
             if host_key(entry.data.get(CONF_HOST)) == key:
                 raise AbortFlow("already_configured")
 
-    def _find_core_entry(self, system_id: str | None) -> ConfigEntry | None:
+    def _find_core_entry(self, system_id: str) -> ConfigEntry | None:
         """Core's homevolt entry for the same unit or address, if it has one."""
-        key = host_key(self._data[CONF_HOST])
+        key, unit = host_key(self._data[CONF_HOST]), unit_id(system_id)
         for entry in self.hass.config_entries.async_entries(CORE_DOMAIN, include_ignore=False):
-            if (system_id and unit_id(entry.unique_id) == unit_id(system_id)) or host_key(
-                entry.data.get(CONF_HOST)
-            ) == key:
+            same_unit = unit is not None and unit_id(entry.unique_id) == unit
+            if same_unit or host_key(entry.data.get(CONF_HOST)) == key:
                 return entry
         return None
 
