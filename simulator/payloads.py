@@ -445,7 +445,7 @@ def ota_manifest(system: BatterySystem) -> dict[str, Any]:
                 "current_version": ota.current_version,
                 "available_version": ota.available_version,
                 "file_size": 0 if ota.up_to_date else 1_572_864,
-                "manifest_url": "https://firmware.invalid/homevolt/manifest.json",
+                "manifest_url": "https://firmware.invalid/ecu/manifest.json",
                 "state": ota.state,
                 "progress_percent": round(ota.progress),
                 "up2date": ota.up_to_date,
