@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.automation.helpers import async_get_blueprints
 from homeassistant.components.blueprint import Blueprint
+from homeassistant.components.trace.const import DATA_TRACE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
@@ -126,6 +127,53 @@ async def _battery_device(hass: HomeAssistant, sim: Simulator, entry_id: str) ->
     return device.id
 
 
+async def _battery_with_automation(
+    hass: HomeAssistant,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+    blueprint: str,
+    inputs: dict[str, Any],
+    *,
+    setup_at: datetime = START - timedelta(minutes=1),
+) -> Simulator:
+    """The simulated battery in local mode, and one automation made from `blueprint`."""
+    freezer.move_to(setup_at)
+    sim = await start_sim(start=START)
+    entry = await setup_entry(hass, entry_for(sim))
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.homevolt_local_mode"}, blocking=True
+    )
+    automation = {
+        "id": blueprint.removesuffix(".yaml"),
+        "alias": blueprint.removesuffix(".yaml"),
+        "use_blueprint": {
+            "path": f"homevolt_local_api/{blueprint}",
+            "input": {"battery": await _battery_device(hass, sim, entry.entry_id), **inputs},
+        },
+    }
+    assert await async_setup_component(hass, "automation", {"automation": [automation]})
+    await hass.async_block_till_done()
+    sim.requests.clear()
+    return sim
+
+
+async def _at(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: datetime) -> None:
+    freezer.move_to(moment)
+    async_fire_time_changed(hass, moment)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _runs(hass: HomeAssistant, automation: str) -> int:
+    """How often the automation was triggered (its traces), whatever its conditions said."""
+    buckets = hass.data[DATA_TRACE].get(f"automation.{automation}")
+    return 0 if buckets is None else len(buckets.runs)
+
+
+async def _stop_automations(hass: HomeAssistant) -> None:
+    # Their quarter-hour timers must not outlive the test.
+    await hass.services.async_call("automation", "turn_off", {"entity_id": "all"}, blocking=True)
+
+
 @pytest.mark.parametrize("shape", ["nordpool", "template_list", "tibber_level"])
 @pytest.mark.parametrize("cheap", [True, False], ids=["cheapest_hour", "expensive_hour"])
 async def test_cheapest_hours_charges_the_battery_in_the_cheapest_hour_only(
@@ -136,37 +184,22 @@ async def test_cheapest_hours_charges_the_battery_in_the_cheapest_hour_only(
     cheap: bool,
 ) -> None:
     hass = blueprint_hass
-    freezer.move_to(START - timedelta(minutes=1))
-    sim = await start_sim(start=START)
-    entry = await setup_entry(hass, entry_for(sim))
-    await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": "switch.homevolt_local_mode"}, blocking=True
-    )
     inputs = await _price_entity(hass, shape, cheap)
-    automation = {
-        "alias": "Cheapest hours",
-        "use_blueprint": {
-            "path": "homevolt_local_api/cheapest_hours.yaml",
-            "input": {
-                "battery": await _battery_device(hass, sim, entry.entry_id),
-                "hours": 1,
-                "charge_power": 2500,
-                "target_soc": 80,
-                **inputs,
-            },
-        },
-    }
-    assert await async_setup_component(hass, "automation", {"automation": [automation]})
-    await hass.async_block_till_done()
-    sim.requests.clear()
-
+    sim = await _battery_with_automation(
+        hass,
+        start_sim,
+        freezer,
+        "cheapest_hours.yaml",
+        {"hours": 1, "charge_power": 2500, "target_soc": 80, **inputs},
+    )
     # The quarter-hour trigger at 12:00 local time.
-    freezer.move_to(START)
-    async_fire_time_changed(hass, START)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-    # Stop the automation's quarter-hour timer before the test ends.
-    await hass.services.async_call("automation", "turn_off", {"entity_id": "all"}, blocking=True)
+    await _at(hass, freezer, START)
+    if shape != "tibber_level":
+        # A quarter later the hourly slot is the same: nothing is sent again.
+        await _at(hass, freezer, START + timedelta(minutes=15))
+    await _stop_automations(hass)
+    # It ran at 12:00 (and a quarter later), and decided.
+    assert _runs(hass, "cheapest_hours") == (1 if shape == "tibber_level" else 2)
     state = await control(sim, "state", {})
     commands = sim.requests["POST /console.json"]
     if not cheap:
@@ -181,3 +214,76 @@ async def test_cheapest_hours_charges_the_battery_in_the_cheapest_hour_only(
     # The window ends with the price slot: 13:00 local (a level holds for its quarter hour).
     slot = timedelta(minutes=15) if shape == "tibber_level" else timedelta(hours=1)
     assert datetime.fromtimestamp(window.end, NOON.tzinfo) == NOON + slot
+
+
+@pytest.mark.parametrize("export", [False, True], ids=["discharge", "export"])
+async def test_peak_hours_discharges_in_the_most_expensive_hour(
+    blueprint_hass: HomeAssistant,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+    export: bool,
+) -> None:
+    hass = blueprint_hass
+    prices = [2.0 if hour == NOON.hour else 1.0 for hour in range(24)]
+    hass.states.async_set("sensor.prices", "2.0", {"today": prices})
+    sim = await _battery_with_automation(
+        hass,
+        start_sim,
+        freezer,
+        "peak_hours.yaml",
+        {
+            "price_entity": "sensor.prices",
+            "list_attribute": "today",
+            "hours": 1,
+            "discharge_power": 2000,
+            "minimum_soc": 30,
+            "export": export,
+        },
+        setup_at=START - timedelta(minutes=61),
+    )
+    await _at(hass, freezer, START - timedelta(hours=1))
+    assert _runs(hass, "peak_hours") == 1
+    assert sim.requests["POST /console.json"] == 0  # 11:00 is not a peak hour
+    await _at(hass, freezer, START)
+    await _stop_automations(hass)
+    assert sim.requests["POST /console.json"] == 1
+    window = sim.system.active_entry()
+    assert window is not None
+    assert window.type == (4 if export else 2)  # grid discharge or inverter discharge
+    assert window.params.get("setpoint") == 2000 and window.min_soc == 30
+    assert datetime.fromtimestamp(window.end, NOON.tzinfo) == NOON + timedelta(hours=1)
+
+
+async def test_reserve_raises_minimum_and_charges_then_releases(
+    blueprint_hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    hass = blueprint_hass
+    hass.states.async_set("binary_sensor.storm_warning", "off")
+    sim = await _battery_with_automation(
+        hass,
+        start_sim,
+        freezer,
+        "reserve.yaml",
+        {
+            "minimum_soc_entity": "number.homevolt_minimum_state_of_charge",
+            "warning": "binary_sensor.storm_warning",
+            "reserve_soc": 60,
+            "normal_soc": 15,
+            "target_soc": 95,
+            "charge_power": 4000,
+        },
+    )
+    hass.states.async_set("binary_sensor.storm_warning", "on")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert sim.system.param("battery_min_soc") == 60
+    window = sim.system.active_entry()
+    assert window is not None
+    assert (window.type, window.params.get("setpoint"), window.max_soc) == (1, 4000, 95)
+    assert hass.states.get("number.homevolt_minimum_state_of_charge").state == "60.0"
+
+    hass.states.async_set("binary_sensor.storm_warning", "off")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await _stop_automations(hass)
+    assert sim.system.param("battery_min_soc") == 15
+    window = sim.system.active_entry()
+    assert window is not None and window.type == 0  # idle
