@@ -99,6 +99,21 @@ async def test_manifest_read_rarely_when_idle(
     assert sim.requests["GET /ota_manifest.json"] == 1
 
 
+async def test_update_started_on_the_device_is_seen_within_minutes(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    await control(sim, "ota", {"available": OFFERED, "state": "downloading", "progress": 5})
+    # status.json (read every 5 minutes) says an update runs: the manifest is read at once,
+    # not at its next half-hourly turn.
+    for _ in range(21):  # 5 minutes 15 seconds of 15 s polls
+        await _tick(hass, freezer, 15)
+    state = hass.states.get(FIRMWARE)
+    assert state.attributes[ATTR_IN_PROGRESS] is True
+    assert state.attributes[ATTR_UPDATE_PERCENTAGE] == 5
+
+
 async def test_endpoint_absent_means_no_entity(
     hass: HomeAssistant, start_sim: StartSim, entity_registry: er.EntityRegistry
 ) -> None:
