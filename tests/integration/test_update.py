@@ -1,7 +1,10 @@
 """The firmware update entity, read from the simulator's ota_manifest.json over HTTP."""
 
 from datetime import timedelta
+from typing import Any
 
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.update import (
     ATTR_IN_PROGRESS,
@@ -18,6 +21,7 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from simulator.server import Simulator
 from tests.integration.conftest import StartSim, control, entry_for, setup_entry
 
 FIRMWARE = "update.homevolt_firmware"
@@ -155,3 +159,78 @@ async def test_install_is_not_offered(hass: HomeAssistant, start_sim: StartSim) 
             UPDATE_DOMAIN, SERVICE_INSTALL, {ATTR_ENTITY_ID: FIRMWARE}, blocking=True
         )
     assert not [request for request in sim.requests if request.startswith("POST")]
+
+
+async def _with_manifest(sim: Simulator, manifest: dict[str, Any]) -> TestServer:
+    """A device that is the simulator, except for the OTA manifest it serves."""
+
+    async def handler(request: web.Request) -> web.Response:
+        if request.path == "/ota_manifest.json":
+            return web.json_response(manifest)
+        async with (
+            ClientSession() as session,
+            session.request(
+                request.method,
+                f"{sim.url}{request.path_qs}",
+                data=await request.read(),
+                headers={
+                    k: v
+                    for k, v in request.headers.items()
+                    if k in ("Authorization", "Content-Type")
+                },
+            ) as response,
+        ):
+            return web.Response(
+                status=response.status,
+                body=await response.read(),
+                content_type=response.content_type,
+            )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+def _product(product_id: int, current: str, available: str) -> dict[str, Any]:
+    return {
+        "product_id": product_id,
+        "current_version": current,
+        "available_version": available,
+        "state": "IDLE",
+        "progress_percent": 0,
+        "up2date": current == available,
+    }
+
+
+async def test_several_products_each_get_an_entity(
+    hass: HomeAssistant,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    sim = await start_sim()
+    manifest = {"updates": [_product(1, "1.2.3", "1.2.4"), _product(7, "v6", "v6")]}
+    server = await _with_manifest(sim, manifest)
+    try:
+        entry = entry_for(sim)
+        entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, "host": str(server.make_url("/"))}
+        )
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        first = hass.states.get("update.homevolt_firmware_product_1")
+        second = hass.states.get("update.homevolt_firmware_product_7")
+        assert (first.state, first.attributes[ATTR_LATEST_VERSION]) == (STATE_ON, "1.2.4")
+        assert (second.state, second.attributes[ATTR_INSTALLED_VERSION]) == (STATE_OFF, "v6")
+        assert first.name == "Homevolt Firmware (product 1)"
+        # A product the manifest no longer lists is unavailable, not shown as it was.
+        manifest["updates"] = manifest["updates"][:1]
+        await _tick(hass, freezer, 30 * 60)
+        assert hass.states.get("update.homevolt_firmware_product_7").state == STATE_UNAVAILABLE
+        assert hass.states.get("update.homevolt_firmware_product_1").state == STATE_ON
+        await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await server.close()
