@@ -4,7 +4,11 @@ from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.statistics import async_list_statistic_ids
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.recorder import DATA_RECORDER
 import pytest
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
 
 from tests.integration.conftest import StartSim, entry_for, setup_entry
 
@@ -36,6 +40,10 @@ async def test_energy_pickers_offer_each_counter_once(
 ) -> None:
     sim = await start_sim()
     await setup_entry(hass, entry_for(sim))
+    # The sensor integration's recorder platform registers in the background.
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+    assert "sensor" in hass.data[DATA_RECORDER].recorder_platforms
     offered = await _energy_picker(hass)
     # A constant is not storage.
     assert "sensor.homevolt_rated_capacity" not in offered
