@@ -57,6 +57,11 @@ def parse_args(argv: list[str] | None = None) -> SimulatorOptions:
         "--no-min-soc-param", action="store_true", help="leave battery_min_soc out of params.json"
     )
     parser.add_argument(
+        "--no-ota-manifest",
+        action="store_true",
+        help="answer 404 for ota_manifest.json, as a firmware without it would",
+    )
+    parser.add_argument(
         "--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)"
     )
     parser.add_argument(
@@ -106,6 +111,7 @@ def parse_args(argv: list[str] | None = None) -> SimulatorOptions:
         reboot_seconds=args.reboot_seconds,
         backoff_base=args.backoff_base,
         min_soc_param=not args.no_min_soc_param,
+        ota_manifest=not args.no_ota_manifest,
         faults=args.faults,
     )
 

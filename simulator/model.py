@@ -222,6 +222,41 @@ class Meter:
             self.exported += kwh
 
 
+@dataclass
+class Ota:
+    """The firmware the unit runs and an update it has been offered (ota_manifest.json).
+
+    An update that runs advances with simulated time: download, verify, install, done.
+    """
+
+    current_version: str
+    available_version: str
+    state: str = "IDLE"
+    progress: float = 0.0
+    product_id: int = 1
+    seconds: float = 600.0  # how long a whole update takes
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.available_version == self.current_version
+
+    def step(self, seconds: float) -> None:
+        if self.state not in ("DOWNLOADING", "VERIFYING", "INSTALLING"):
+            return
+        self.progress = min(100.0, self.progress + 100.0 * seconds / self.seconds)
+        if self.progress >= 100.0:
+            self.state, self.progress = "COMPLETE", 100.0
+            self.current_version = self.available_version
+        else:
+            self.state = (
+                "DOWNLOADING"
+                if self.progress < 60
+                else "VERIFYING"
+                if self.progress < 70
+                else "INSTALLING"
+            )
+
+
 class BatterySystem:
     """A leader and its followers, the house they sit in, and the device's own state."""
 
@@ -258,6 +293,8 @@ class BatterySystem:
         self.solar_power = 0.0
         self.grid_power = 0.0
         self.frequency = 50.0
+        version = "3056-1a3446ed" if firmware == "2026" else "2811-0b1c2d3e"
+        self.ota = Ota(current_version=version, available_version=version)
         self._update_flows()
         self._maybe_push_remote()
 
@@ -487,6 +524,7 @@ class BatterySystem:
                 module.tmin = unit.temperature - 0.8
                 module.tmax = unit.temperature + 1.2
         self.now += seconds
+        self.ota.step(seconds)
         self._update_flows()
         self.grid.add(self.grid_power, seconds)
         self.solar.add(self.solar_power, seconds)

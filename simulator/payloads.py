@@ -290,7 +290,7 @@ def status(system: BatterySystem) -> dict[str, Any]:
         "up_time": int((system.now - system.boot_time) * 1000),
         "poll_time": 0,
         "firmware": {
-            "esp": "3056-1a3446ed" if system.firmware == "2026" else "2811-0b1c2d3e",
+            "esp": system.ota.current_version,
             "efr": "804-4190150b",
         },
         "wifi_status": {
@@ -303,7 +303,7 @@ def status(system: BatterySystem) -> dict[str, Any]:
             "wifi_err_buf": [],
         },
         "mqtt_status": {"connected": True, "subscribed": True},
-        "ota_update_running": False,
+        "ota_update_running": system.ota.state in ("DOWNLOADING", "VERIFYING", "INSTALLING"),
         "ems_status": {
             "ems_info": {
                 "protocol_version": 5,
@@ -431,4 +431,24 @@ def mains(system: BatterySystem) -> dict[str, Any]:
         "mains_voltage_rms": _voltage(system, 0),
         "mains_voltage": round(_voltage(system, 0) * 1.414, 2),
         "frequency": round(system.frequency, 2),
+    }
+
+
+def ota_manifest(system: BatterySystem) -> dict[str, Any]:
+    """ota_manifest.json, in the vendor docs' shape."""
+    ota = system.ota
+    return {
+        "timestamp": int(system.now),
+        "updates": [
+            {
+                "product_id": ota.product_id,
+                "current_version": ota.current_version,
+                "available_version": ota.available_version,
+                "file_size": 0 if ota.up_to_date else 1_572_864,
+                "manifest_url": "https://firmware.invalid/ecu/manifest.json",
+                "state": ota.state,
+                "progress_percent": round(ota.progress),
+                "up2date": ota.up_to_date,
+            }
+        ],
     }

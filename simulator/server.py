@@ -67,6 +67,7 @@ class SimulatorOptions:
     reboot_seconds: float = 5.0
     backoff_base: float = 1.0
     min_soc_param: bool = True
+    ota_manifest: bool = True
     faults: Faults = field(default_factory=Faults)
 
 
@@ -235,6 +236,8 @@ class Simulator:
             "/nodes.json": payloads.nodes,
             "/mains_data.json": payloads.mains,
         }
+        if self.options.ota_manifest:
+            getters["/ota_manifest.json"] = payloads.ota_manifest
         path, method = request.path, request.method
         if method == "GET" and path in getters:
             return web.json_response(getters[path](system))
@@ -319,6 +322,7 @@ class Simulator:
                 {"ecu_id": unit.ecu_hex, "soc": unit.soc, "power": unit.power, "fault": unit.fault}
                 for unit in system.units
             ],
+            "ota": asdict(self.system.ota),
             "faults": asdict(self.faults),
             "requests": dict(self.requests),
         }
@@ -351,6 +355,12 @@ class Simulator:
             elif action == "units":
                 self._sync()
                 self.system.set_unit_count(int(body["count"]))
+            elif action == "ota":
+                self._sync()
+                ota = self.system.ota
+                ota.available_version = str(body.get("available", ota.available_version))
+                ota.state = str(body.get("state", ota.state)).upper()
+                ota.progress = float(body.get("progress", ota.progress))
             elif action == "reboot":
                 self.reboot()
             elif action == "requests" and request.method == "DELETE":

@@ -19,3 +19,8 @@ SCHEDULE_INTERVAL: Final = timedelta(seconds=60)
 STATUS_INTERVAL: Final = timedelta(minutes=5)
 ERROR_REPORT_INTERVAL: Final = timedelta(minutes=5)
 PARAMS_INTERVAL: Final = timedelta(hours=6)
+# Firmware offers change a few times a year: twice an hour is plenty and costs the device two
+# small reads. While an update runs (or status.json says one does), read every minute so that
+# progress moves.
+OTA_INTERVAL: Final = timedelta(minutes=30)
+OTA_ACTIVE_INTERVAL: Final = timedelta(seconds=60)

@@ -14,6 +14,7 @@ from homeassistant.util import dt as dt_util
 from .api import (
     EmsData,
     ErrorReportItem,
+    FirmwareUpdate,
     HomevoltAuthenticationError,
     HomevoltClient,
     HomevoltError,
@@ -27,6 +28,8 @@ from .const import (
     DOMAIN,
     ERROR_REPORT_INTERVAL,
     LOGGER,
+    OTA_ACTIVE_INTERVAL,
+    OTA_INTERVAL,
     PARAMS_INTERVAL,
     SCAN_INTERVAL,
     SCHEDULE_INTERVAL,
@@ -62,6 +65,7 @@ class HomevoltData:
     schedule: Schedule | None = None
     params: Parameters | None = None
     error_report: tuple[ErrorReportItem, ...] | None = None
+    firmware_updates: tuple[FirmwareUpdate, ...] | None = None
     fetched: dict[str, datetime] = field(default_factory=dict)
 
     @property
@@ -135,6 +139,13 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         last = data.fetched.get(part)
         return last is None or now - last >= interval - timedelta(seconds=1)
 
+    @staticmethod
+    def _ota_interval(data: HomevoltData) -> timedelta:
+        running = data.status is not None and data.status.ota_in_progress
+        if running or any(update.in_progress for update in data.firmware_updates or ()):
+            return OTA_ACTIVE_INTERVAL
+        return OTA_INTERVAL
+
     async def _async_update_data(self) -> HomevoltData:
         now = dt_util.utcnow()
         previous = self.data
@@ -152,6 +163,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 ("status", STATUS_INTERVAL, self.client.status),
                 ("error_report", ERROR_REPORT_INTERVAL, self.client.error_report),
                 ("params", PARAMS_INTERVAL, self.client.params),
+                ("firmware_updates", self._ota_interval(data), self.client.ota_manifest),
             ):
                 if not self._due(part, interval, now):
                     continue

@@ -1,7 +1,7 @@
 """Sensors: state of charge, power flows, energy, the units, their modules and the CT clamps."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 import functools
 from typing import Any
@@ -28,7 +28,15 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util, slugify
 
-from .api import BatteryMode, BatteryModule, CtSensor, Phase, ScheduleSource, Unit
+from .api import (
+    BatteryMode,
+    BatteryModule,
+    CtSensor,
+    Phase,
+    ScheduleSource,
+    SensorFunction,
+    Unit,
+)
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
 from .entity import HomevoltEntity, add_entities_as_found, build_entities
 
@@ -70,6 +78,8 @@ class HomevoltSensorEntityDescription[T](SensorEntityDescription):
     exists_fn: Callable[[HomevoltData], bool] = lambda _: True
     attributes_fn: Callable[[T], dict[str, Any]] | None = None
     shown_while_offline: bool = False
+    # A clamp's counter means something else on a solar clamp than on a grid clamp.
+    clamp_translation_keys: Mapping[SensorFunction, str] = field(default_factory=dict)
 
 
 def _enum(value: str | None, options: list[str]) -> str | None:
@@ -236,10 +246,12 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
     _stored_energy("available_charge_energy", lambda d: d.ems.available_charge_energy),
     _stored_energy("available_discharge_energy", lambda d: d.ems.available_discharge_energy),
     _stored_energy("usable_capacity", lambda d: d.ems.usable_capacity),
+    # A constant: no state class, so no statistics and no place in the Energy pickers.
     _stored_energy(
         "rated_capacity",
         lambda d: d.ems.rated_capacity,
         entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=None,
     ),
     _health("state_of_health", lambda d: d.ems.state_of_health),
     _energy(
@@ -408,8 +420,20 @@ def _phase_sensors(index: int) -> tuple[HomevoltSensorEntityDescription[CtSensor
 
 CLAMP_SENSORS: tuple[HomevoltSensorEntityDescription[CtSensor], ...] = (
     _power("power", lambda s: s.total_power),
-    _energy("energy_imported", lambda s: s.energy_imported),
-    _energy("energy_exported", lambda s: s.energy_exported),
+    # The system's grid and solar counters are these same numbers: off unless wanted, so that
+    # the Energy pickers do not offer each twice.
+    _energy(
+        "energy_imported",
+        lambda s: s.energy_imported,
+        entity_registry_enabled_default=False,
+        clamp_translation_keys={SensorFunction.SOLAR: "clamp_energy_produced"},
+    ),
+    _energy(
+        "energy_exported",
+        lambda s: s.energy_exported,
+        entity_registry_enabled_default=False,
+        clamp_translation_keys={SensorFunction.SOLAR: "clamp_energy_drawn"},
+    ),
     *(description for index in range(3) for description in _phase_sensors(index)),
     _signal(
         "signal_strength", lambda s: s.average_rssi or s.rssi or None, shown_while_offline=True
@@ -430,6 +454,15 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
     """A sensor reading one part of the system through its description."""
 
     entity_description: HomevoltSensorEntityDescription[T]
+
+    def __init__(self, *args: Any) -> None:
+        """Create the sensor; a clamp's counters are named for what its function makes them."""
+        super().__init__(*args)
+        target = self.target
+        if isinstance(target, CtSensor):
+            key = self.entity_description.clamp_translation_keys.get(target.function)
+            if key is not None:
+                self._attr_translation_key = key
 
     @property
     def native_value(self) -> Value:

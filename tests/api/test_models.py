@@ -9,6 +9,7 @@ import pytest
 from custom_components.homevolt_local_api.api import (
     BatteryMode,
     HomevoltResponseError,
+    OtaState,
     ScheduleSource,
     SensorFunction,
     SensorKind,
@@ -17,6 +18,7 @@ from custom_components.homevolt_local_api.api.models import (
     parse_ems,
     parse_error_report,
     parse_nodes,
+    parse_ota_manifest,
     parse_params,
     parse_schedule,
     parse_status,
@@ -343,3 +345,76 @@ def test_faulted_follower_without_readings() -> None:
     payload["ems"][1]["ems_data"] = None
     with pytest.raises(HomevoltResponseError, match=r"ems\[1\]\.ems_data: expected an object"):
         parse_ems(payload)
+
+
+def test_documented_ota_manifest() -> None:
+    (update,) = parse_ota_manifest(load_fixture("ota_manifest_doc.json"))
+    assert update.product_id == 1
+    assert (update.current_version, update.available_version) == ("1.2.3", "1.2.4")
+    assert update.state is OtaState.IDLE
+    assert update.up_to_date is False
+    assert update.latest_version == "1.2.4"
+    assert not update.in_progress
+    assert update.progress is None  # no progress while nothing runs
+
+
+def _ota(**changes: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = load_fixture("ota_manifest_doc.json")
+    payload["updates"][0].update(changes)
+    return payload
+
+
+def test_ota_up_to_date_shows_the_running_version() -> None:
+    (update,) = parse_ota_manifest(_ota(up2date=True, available_version="1.2.3"))
+    assert update.latest_version == "1.2.3"
+    # The device's flag wins over a stale offer.
+    (update,) = parse_ota_manifest(_ota(up2date=True))
+    assert update.latest_version == "1.2.3"
+    (update,) = parse_ota_manifest(_ota(available_version=""))
+    assert update.latest_version == "1.2.3"
+
+
+@pytest.mark.parametrize(
+    ("state", "progress", "expected"),
+    [
+        ("DOWNLOADING", 42, 42),
+        ("VERIFYING", 61.5, 61.5),
+        ("INSTALLING", 100, 100),
+        ("INSTALLING", 250, None),  # not a percentage: unknown, not shown as valid
+        ("INSTALLING", -1, None),
+        ("COMPLETE", 100, None),
+        ("ERROR", 37, None),
+    ],
+)
+def test_ota_progress(state: str, progress: float, expected: float | None) -> None:
+    (update,) = parse_ota_manifest(_ota(state=state, progress_percent=progress))
+    assert update.state is OtaState(state.lower())
+    assert update.in_progress is (state in ("DOWNLOADING", "VERIFYING", "INSTALLING"))
+    assert update.progress == expected
+
+
+def test_ota_unknown_state() -> None:
+    (update,) = parse_ota_manifest(_ota(state="FLASHING_BOOTLOADER"))
+    assert update.state is OtaState.UNKNOWN
+    assert not update.in_progress
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({}, r"ota_manifest.json.updates: expected a list"),
+        ({"updates": [{"current_version": "1"}]}, r"updates\[0\].product_id"),
+        ({"updates": [{"product_id": 1}]}, r"updates\[0\].current_version: expected a version"),
+        (_ota(current_version="1.2\n3"), r"current_version: '1.2\\n3' is not a version"),
+        (_ota(available_version="x" * 65), r"available_version: 'x+' is not a version"),
+        (_ota(available_version=5), r"available_version: expected a string"),
+        (_ota(progress_percent="50"), r"progress_percent: expected a number"),
+        (
+            {"updates": [_ota()["updates"][0], _ota()["updates"][0]]},
+            "product 1 is listed more than once",
+        ),
+    ],
+)
+def test_bad_ota_manifests(payload: Any, message: str) -> None:
+    with pytest.raises(HomevoltResponseError, match=message):
+        parse_ota_manifest(payload)

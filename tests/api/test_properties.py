@@ -12,6 +12,7 @@ from custom_components.homevolt_local_api.api.models import (
     parse_ems,
     parse_error_report,
     parse_nodes,
+    parse_ota_manifest,
     parse_params,
     parse_schedule,
     parse_status,
@@ -27,6 +28,7 @@ PARSERS = {
     "params_doc.json": parse_params,
     "error_report.json": parse_error_report,
     "nodes.json": parse_nodes,
+    "ota_manifest_doc.json": parse_ota_manifest,
 }
 
 ODD_VALUES = st.one_of(

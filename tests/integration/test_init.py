@@ -133,6 +133,7 @@ async def test_requests_per_hour_at_defaults(
     assert counts["GET /status.json"] == 12
     assert counts["GET /error_report.json"] == 12
     assert counts.get("GET /params.json", 0) <= 1
+    assert counts["GET /ota_manifest.json"] == 2
     assert sum(counts.values()) <= 330
 
 

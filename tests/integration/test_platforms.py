@@ -151,6 +151,7 @@ async def test_cluster_totals(hass: HomeAssistant, start_sim: StartSim) -> None:
         Platform.SELECT,
         Platform.SENSOR,
         Platform.SWITCH,
+        Platform.UPDATE,
     ],
 )
 async def test_snapshots(
@@ -183,6 +184,7 @@ async def test_diagnostics_redacted(
         "params.json",
         "error_report.json",
         "nodes.json",
+        "ota_manifest.json",
     }
     assert result["parsed"]["ems"]["units"][0]["state_of_charge"] > 0
     text = repr(result)

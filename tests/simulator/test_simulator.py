@@ -67,6 +67,7 @@ async def test_paths(start_sim: Any, session: aiohttp.ClientSession) -> None:
         ("/mains_data.json", 200),
         ("/nodes.json", 200),
         ("/error_report.json", 200),
+        ("/ota_manifest.json", 200),
     ]:
         async with session.get(f"{sim.url}{path}") as response:
             assert response.status == status, path
@@ -411,3 +412,28 @@ def test_command_line() -> None:
     assert options.faults == Faults(timeout=0.1, error=0.2)
     with pytest.raises(ValueError, match="unknown fault"):
         Faults.parse("explode=1")
+
+
+async def test_ota_manifest_states(start_sim: Any, client_for: Any, control_for: Any) -> None:
+    sim = await start_sim()
+    client, control = client_for(sim), control_for(sim)
+    (update,) = await client.ota_manifest()
+    assert update.up_to_date and update.current_version == (await client.status()).esp_firmware
+    await control("ota", {"available": "3101-5c7d9e02"})
+    (update,) = await client.ota_manifest()
+    assert (update.up_to_date, update.latest_version) == (False, "3101-5c7d9e02")
+    await control("ota", {"state": "downloading", "progress": 0})
+    assert (await client.status()).ota_in_progress
+    await control("clock", {"advance": 300})  # half of the simulated update's ten minutes
+    (update,) = await client.ota_manifest()
+    assert update.in_progress and update.progress == 50
+    await control("clock", {"advance": 300})
+    (update,) = await client.ota_manifest()
+    assert update.state == "complete" and update.current_version == "3101-5c7d9e02"
+    assert update.up_to_date and not (await client.status()).ota_in_progress
+
+
+async def test_ota_manifest_absent(start_sim: Any, session: aiohttp.ClientSession) -> None:
+    sim = await start_sim(password=None, ota_manifest=False)
+    async with session.get(f"{sim.url}/ota_manifest.json") as response:
+        assert response.status == 404

@@ -1,7 +1,7 @@
 """A typed async client for the Homevolt local API. It imports nothing from Home Assistant."""
 
 from .client import HomevoltClient, normalize_host
-from .const import BatteryMode, ScheduleSource, SensorFunction, SensorKind
+from .const import BatteryMode, OtaState, ScheduleSource, SensorFunction, SensorKind
 from .exceptions import (
     HomevoltAuthenticationError,
     HomevoltCommandError,
@@ -19,6 +19,7 @@ from .models import (
     CtSensor,
     EmsData,
     ErrorReportItem,
+    FirmwareUpdate,
     Node,
     Parameter,
     Parameters,
@@ -37,6 +38,7 @@ __all__ = [
     "CtSensor",
     "EmsData",
     "ErrorReportItem",
+    "FirmwareUpdate",
     "HomevoltAuthenticationError",
     "HomevoltClient",
     "HomevoltCommandError",
@@ -49,6 +51,7 @@ __all__ = [
     "HomevoltUnsupportedError",
     "HomevoltValidationError",
     "Node",
+    "OtaState",
     "Parameter",
     "Parameters",
     "Phase",

@@ -22,6 +22,7 @@ from .const import (
     PATH_EMS,
     PATH_ERROR_REPORT,
     PATH_NODES,
+    PATH_OTA_MANIFEST,
     PATH_PARAMS,
     PATH_SCHEDULE,
     PATH_STATUS,
@@ -45,6 +46,7 @@ from .exceptions import (
 from .models import (
     EmsData,
     ErrorReportItem,
+    FirmwareUpdate,
     Json,
     Node,
     Parameters,
@@ -56,6 +58,7 @@ from .models import (
     parse_ems,
     parse_error_report,
     parse_nodes,
+    parse_ota_manifest,
     parse_params,
     parse_schedule,
     parse_status,
@@ -212,6 +215,10 @@ class HomevoltClient:
         """Read nodes.json: the paired radio nodes (CT clamps)."""
         return parse_nodes(await self._get_json(PATH_NODES))
 
+    async def ota_manifest(self) -> tuple[FirmwareUpdate, ...]:
+        """Read ota_manifest.json: installed and offered firmware, and an update's progress."""
+        return parse_ota_manifest(await self._get_json(PATH_OTA_MANIFEST))
+
     async def raw_snapshot(self) -> dict[str, Json]:
         """The raw JSON of every read endpoint, or the error each gave (for diagnostics)."""
         snapshot: dict[str, Json] = {}
@@ -222,6 +229,7 @@ class HomevoltClient:
             PATH_PARAMS,
             PATH_ERROR_REPORT,
             PATH_NODES,
+            PATH_OTA_MANIFEST,
         ):
             try:
                 snapshot[path.lstrip("/")] = await self._get_json(path)

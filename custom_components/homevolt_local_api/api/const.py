@@ -13,6 +13,7 @@ PATH_PARAMS: Final = "/params.json"
 PATH_ERROR_REPORT: Final = "/error_report.json"
 PATH_NODES: Final = "/nodes.json"
 PATH_CONSOLE: Final = "/console.json"
+PATH_OTA_MANIFEST: Final = "/ota_manifest.json"
 
 # Connect quickly, but give a busy ESP32 on a weak link time to answer.
 CONNECT_TIMEOUT: Final = 5.0
@@ -89,3 +90,15 @@ class ScheduleSource(StrEnum):
 
     LOCAL = "local"
     REMOTE = "remote"
+
+
+class OtaState(StrEnum):
+    """Where a firmware update stands (ota_manifest.json `state`, IDLE … ERROR on the wire)."""
+
+    IDLE = "idle"
+    DOWNLOADING = "downloading"
+    VERIFYING = "verifying"
+    INSTALLING = "installing"
+    COMPLETE = "complete"
+    ERROR = "error"
+    UNKNOWN = "unknown"

@@ -9,11 +9,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import math
+import re
 
 from .const import (
     LOCAL_SCHEDULE_ID,
     PARAM_MIN_SOC,
     BatteryMode,
+    OtaState,
     ScheduleSource,
     SensorFunction,
     SensorKind,
@@ -1045,3 +1047,78 @@ def parse_nodes(data: Json) -> tuple[Node, ...]:
             )
         )
     return tuple(nodes)
+
+
+# --------------------------------------------------------------------------------------------
+# ota_manifest.json
+
+# Printable ASCII, as firmware versions are written; anything else is not a version.
+_VERSION_TEXT = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,63}$")
+
+
+_OTA_RUNNING = frozenset({OtaState.DOWNLOADING, OtaState.VERIFYING, OtaState.INSTALLING})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FirmwareUpdate:
+    """One product's firmware in ota_manifest.json: what runs, what is offered, progress."""
+
+    product_id: int
+    current_version: str
+    available_version: str | None
+    state: OtaState
+    progress: float | None
+    """Percent while an update runs; None when not running or not plausible."""
+    up_to_date: bool | None
+
+    @property
+    def in_progress(self) -> bool:
+        """Whether an update is being downloaded, verified or installed now."""
+        return self.state in _OTA_RUNNING
+
+    @property
+    def latest_version(self) -> str:
+        """The newest version the device knows of: the offered one, else the running one."""
+        if self.up_to_date is True or not self.available_version:
+            return self.current_version
+        return self.available_version
+
+
+def _version(item: _Obj, key: str, *, required: bool) -> str | None:
+    text = item.opt_str(key)
+    text = text.strip() if text is not None else None
+    if not text:
+        if required:
+            raise HomevoltResponseError(f"{item.path}.{key}: expected a version, got nothing")
+        return None
+    if not _VERSION_TEXT.match(text):
+        raise HomevoltResponseError(f"{item.path}.{key}: {text[:70]!r} is not a version")
+    return text
+
+
+def parse_ota_manifest(data: Json) -> tuple[FirmwareUpdate, ...]:
+    """Parse ota_manifest.json; an item without a product id or a current version is refused."""
+    updates: dict[int, FirmwareUpdate] = {}
+    for item in _Obj(data, "ota_manifest.json").objs("updates", required=True):
+        product_id = item.int_("product_id")
+        state_text = (item.opt_str("state") or "").strip().lower()
+        state = OtaState(state_text) if state_text in OtaState else OtaState.UNKNOWN
+        progress = item.opt_num("progress_percent")
+        update = FirmwareUpdate(
+            product_id=product_id,
+            current_version=str(_version(item, "current_version", required=True)),
+            available_version=_version(item, "available_version", required=False),
+            state=state,
+            progress=(
+                progress
+                if state in _OTA_RUNNING and progress is not None and 0 <= progress <= 100
+                else None
+            ),
+            up_to_date=item.opt_bool("up2date"),
+        )
+        if product_id in updates:
+            raise HomevoltResponseError(
+                f"ota_manifest.json: product {product_id} is listed more than once"
+            )
+        updates[product_id] = update
+    return tuple(updates.values())

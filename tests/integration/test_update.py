@@ -1,0 +1,236 @@
+"""The firmware update entity, read from the simulator's ota_manifest.json over HTTP."""
+
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.update import (
+    ATTR_IN_PROGRESS,
+    ATTR_INSTALLED_VERSION,
+    ATTR_LATEST_VERSION,
+    ATTR_UPDATE_PERCENTAGE,
+    DOMAIN as UPDATE_DOMAIN,
+    SERVICE_INSTALL,
+)
+from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from simulator.server import Simulator
+from tests.integration.conftest import StartSim, control, entry_for, setup_entry
+
+FIRMWARE = "update.homevolt_firmware"
+INSTALLED = "3056-1a3446ed"
+OFFERED = "3101-5c7d9e02"
+
+
+async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_up_to_date(
+    hass: HomeAssistant, start_sim: StartSim, entity_registry: er.EntityRegistry
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    state = hass.states.get(FIRMWARE)
+    assert state is not None
+    assert state.state == STATE_OFF
+    assert state.attributes[ATTR_INSTALLED_VERSION] == INSTALLED
+    assert state.attributes[ATTR_LATEST_VERSION] == INSTALLED
+    assert state.attributes[ATTR_IN_PROGRESS] is False
+    assert state.attributes[ATTR_UPDATE_PERCENTAGE] is None
+    entity = entity_registry.async_get(FIRMWARE)
+    assert entity is not None
+    assert entity.translation_key == "firmware"
+    assert entity.entity_category == "diagnostic"
+
+
+async def test_update_available(hass: HomeAssistant, start_sim: StartSim) -> None:
+    sim = await start_sim()
+    await control(sim, "ota", {"available": OFFERED})
+    await setup_entry(hass, entry_for(sim))
+    state = hass.states.get(FIRMWARE)
+    assert state.state == STATE_ON
+    assert state.attributes[ATTR_INSTALLED_VERSION] == INSTALLED
+    assert state.attributes[ATTR_LATEST_VERSION] == OFFERED
+    assert state.attributes[ATTR_IN_PROGRESS] is False
+
+
+async def test_update_in_progress_then_done(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    await control(sim, "ota", {"available": OFFERED, "state": "downloading", "progress": 42})
+    await setup_entry(hass, entry_for(sim))
+    state = hass.states.get(FIRMWARE)
+    assert state.state == STATE_ON
+    assert state.attributes[ATTR_IN_PROGRESS] is True
+    assert state.attributes[ATTR_UPDATE_PERCENTAGE] == 42
+
+    # While an update runs the manifest is read every minute, so progress moves.
+    await control(sim, "ota", {"state": "installing", "progress": 85})
+    await _tick(hass, freezer, 60)
+    state = hass.states.get(FIRMWARE)
+    assert state.attributes[ATTR_IN_PROGRESS] is True
+    assert state.attributes[ATTR_UPDATE_PERCENTAGE] == 85
+
+    await control(sim, "ota", {"progress": 99.9})
+    await control(sim, "clock", {"advance": 60})  # the simulated unit finishes the update
+    await _tick(hass, freezer, 60)
+    state = hass.states.get(FIRMWARE)
+    assert state.state == STATE_OFF
+    assert state.attributes[ATTR_INSTALLED_VERSION] == OFFERED
+    assert state.attributes[ATTR_IN_PROGRESS] is False
+    assert state.attributes[ATTR_UPDATE_PERCENTAGE] is None
+
+
+async def test_manifest_read_rarely_when_idle(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    sim.requests.clear()
+    for _ in range(120):  # half an hour of 15 s polls
+        await _tick(hass, freezer, 15)
+    assert sim.requests["GET /ota_manifest.json"] == 1
+
+
+async def test_update_started_on_the_device_is_seen_within_minutes(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    await control(sim, "ota", {"available": OFFERED, "state": "downloading", "progress": 5})
+    # status.json (read every 5 minutes) says an update runs: the manifest is read at once,
+    # not at its next half-hourly turn.
+    for _ in range(21):  # 5 minutes 15 seconds of 15 s polls
+        await _tick(hass, freezer, 15)
+    state = hass.states.get(FIRMWARE)
+    assert state.attributes[ATTR_IN_PROGRESS] is True
+    assert state.attributes[ATTR_UPDATE_PERCENTAGE] == 5
+
+
+async def test_endpoint_absent_means_no_entity(
+    hass: HomeAssistant, start_sim: StartSim, entity_registry: er.EntityRegistry
+) -> None:
+    sim = await start_sim(ota_manifest=False)
+    entry = await setup_entry(hass, entry_for(sim))
+    assert hass.states.get("sensor.homevolt_state_of_charge") is not None
+    platforms = {
+        entity.domain
+        for entity in er.async_entries_for_config_entry(entity_registry, entry.entry_id)
+    }
+    assert Platform.UPDATE not in platforms
+    assert Platform.SENSOR in platforms
+    assert hass.states.async_entity_ids(UPDATE_DOMAIN) == []
+
+
+async def test_unreadable_manifest_makes_entity_unavailable(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    assert hass.states.get(FIRMWARE).state == STATE_OFF
+    # A version that is not text a firmware is named with: not shown as if valid.
+    await control(sim, "ota", {"available": "\u0007\u0000bad"})
+    await _tick(hass, freezer, 30 * 60)
+    assert hass.states.get(FIRMWARE).state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.homevolt_state_of_charge").state != STATE_UNAVAILABLE
+    await control(sim, "ota", {"available": OFFERED})
+    await _tick(hass, freezer, 30 * 60)
+    assert hass.states.get(FIRMWARE).state == STATE_ON
+
+
+async def test_install_is_not_offered(hass: HomeAssistant, start_sim: StartSim) -> None:
+    sim = await start_sim()
+    await control(sim, "ota", {"available": OFFERED})
+    await setup_entry(hass, entry_for(sim))
+    sim.requests.clear()
+    with pytest.raises(HomeAssistantError):
+        await hass.services.async_call(
+            UPDATE_DOMAIN, SERVICE_INSTALL, {ATTR_ENTITY_ID: FIRMWARE}, blocking=True
+        )
+    assert not [request for request in sim.requests if request.startswith("POST")]
+
+
+async def _with_manifest(sim: Simulator, manifest: dict[str, Any]) -> TestServer:
+    """A device that is the simulator, except for the OTA manifest it serves."""
+
+    async def handler(request: web.Request) -> web.Response:
+        if request.path == "/ota_manifest.json":
+            return web.json_response(manifest)
+        async with (
+            ClientSession() as session,
+            session.request(
+                request.method,
+                f"{sim.url}{request.path_qs}",
+                data=await request.read(),
+                headers={
+                    k: v
+                    for k, v in request.headers.items()
+                    if k in ("Authorization", "Content-Type")
+                },
+            ) as response,
+        ):
+            return web.Response(
+                status=response.status,
+                body=await response.read(),
+                content_type=response.content_type,
+            )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+def _product(product_id: int, current: str, available: str) -> dict[str, Any]:
+    return {
+        "product_id": product_id,
+        "current_version": current,
+        "available_version": available,
+        "state": "IDLE",
+        "progress_percent": 0,
+        "up2date": current == available,
+    }
+
+
+async def test_several_products_each_get_an_entity(
+    hass: HomeAssistant,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    sim = await start_sim()
+    manifest = {"updates": [_product(1, "1.2.3", "1.2.4"), _product(7, "v6", "v6")]}
+    server = await _with_manifest(sim, manifest)
+    try:
+        entry = entry_for(sim)
+        entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, "host": str(server.make_url("/"))}
+        )
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        first = hass.states.get("update.homevolt_firmware_product_1")
+        second = hass.states.get("update.homevolt_firmware_product_7")
+        assert (first.state, first.attributes[ATTR_LATEST_VERSION]) == (STATE_ON, "1.2.4")
+        assert (second.state, second.attributes[ATTR_INSTALLED_VERSION]) == (STATE_OFF, "v6")
+        assert first.name == "Homevolt Firmware (product 1)"
+        # A product the manifest no longer lists is unavailable, not shown as it was.
+        manifest["updates"] = manifest["updates"][:1]
+        await _tick(hass, freezer, 30 * 60)
+        assert hass.states.get("update.homevolt_firmware_product_7").state == STATE_UNAVAILABLE
+        assert hass.states.get("update.homevolt_firmware_product_1").state == STATE_ON
+        await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await server.close()
