@@ -69,15 +69,15 @@ async def test_clamp_counters_named_for_their_function(
 ) -> None:
     sim = await start_sim()
     await setup_entry(hass, entry_for(sim))
-    produced = hass.states.get("sensor.solar_sensor_energy_produced")
+    produced = hass.states.get("sensor.homevolt_solar_sensor_energy_produced")
     assert produced is not None
-    assert produced.name == "Solar sensor Energy produced"
+    assert produced.name == "Homevolt solar sensor Energy produced"
     assert float(produced.state) == pytest.approx(sim.system.solar.imported, abs=0.01)
-    assert hass.states.get("sensor.solar_sensor_energy_drawn") is not None
-    assert hass.states.get("sensor.grid_sensor_energy_imported").name == (
-        "Grid sensor Energy imported"
+    assert hass.states.get("sensor.homevolt_solar_sensor_energy_drawn") is not None
+    assert hass.states.get("sensor.homevolt_grid_sensor_energy_imported").name == (
+        "Homevolt grid sensor Energy imported"
     )
-    assert hass.states.get("sensor.grid_sensor_energy_exported") is not None
+    assert hass.states.get("sensor.homevolt_grid_sensor_energy_exported") is not None
 
 
 async def test_clamp_counters_disabled_by_default(
@@ -86,12 +86,12 @@ async def test_clamp_counters_disabled_by_default(
     sim = await start_sim()
     await setup_entry(hass, entry_for(sim))
     for entity_id in (
-        "sensor.solar_sensor_energy_produced",
-        "sensor.solar_sensor_energy_drawn",
-        "sensor.grid_sensor_energy_imported",
-        "sensor.grid_sensor_energy_exported",
+        "sensor.homevolt_solar_sensor_energy_produced",
+        "sensor.homevolt_solar_sensor_energy_drawn",
+        "sensor.homevolt_grid_sensor_energy_imported",
+        "sensor.homevolt_grid_sensor_energy_exported",
     ):
         entity = entity_registry.async_get(entity_id)
         assert entity is not None, entity_id
         assert entity.disabled_by is er.RegistryEntryDisabler.INTEGRATION
-    assert hass.states.get("sensor.grid_sensor_power") is not None
+    assert hass.states.get("sensor.homevolt_grid_sensor_power") is not None
