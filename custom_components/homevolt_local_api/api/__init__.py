@@ -29,6 +29,7 @@ from .models import (
     Status,
     Unit,
     Voltages,
+    normalize_ecu_id,
 )
 
 __all__ = [
@@ -61,5 +62,6 @@ __all__ = [
     "Status",
     "Unit",
     "Voltages",
+    "normalize_ecu_id",
     "normalize_host",
 ]
