@@ -490,8 +490,8 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
             if self._lower_since is None:
                 self._lower_since = now
                 LOGGER.warning(
-                    "%s: the battery reports %s, lower than the %s shown before; "
-                    "it shows unknown until the counter is back",
+                    "%s: %s is lower than the %s shown before (a unit missing from this poll, "
+                    "or a counter that went back); it shows unknown until the counter is back",
                     self.entity_id,
                     value,
                     self._highest,

@@ -65,6 +65,14 @@ def without_units(payload: dict[str, Any], *ecu_ids: str) -> dict[str, Any]:
     return edited
 
 
+def as_documented_firmware(payload: dict[str, Any]) -> dict[str, Any]:
+    """The same units after a firmware update that sends ids as hex text."""
+    edited = copy.deepcopy(payload)
+    for unit in edited["ems"]:
+        unit["ecu_id"] = f"{unit['ecu_id']:012x}"
+    return edited
+
+
 class ScriptedBattery:
     """Answers each path with what the test set for it now; 404 for anything else."""
 
@@ -328,7 +336,7 @@ async def test_single_unit_becomes_a_cluster(
 async def test_clamp_changes_role_and_back(
     hass: HomeAssistant, battery: ScriptedBattery, freezer: FrozenDateTimeFactory
 ) -> None:
-    payload = capture(JOHNAN)
+    payload = as_documented_firmware(capture(JOHNAN))
     battery.payloads["/ems.json"] = payload
     entry = await set_up(hass, entry_for(battery, "34d9b843ca48"))
     registered, parts = entities(hass, entry), devices(hass, entry)
@@ -358,14 +366,6 @@ async def test_clamp_changes_role_and_back(
 # Identity across firmware
 
 
-def as_documented_firmware(payload: dict[str, Any]) -> dict[str, Any]:
-    """The same units after a firmware update that sends ids as hex text."""
-    edited = copy.deepcopy(payload)
-    for unit in edited["ems"]:
-        unit["ecu_id"] = f"{unit['ecu_id']:012x}"
-    return edited
-
-
 async def test_firmware_update_changes_the_id_form(
     hass: HomeAssistant, battery: ScriptedBattery, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -373,7 +373,6 @@ async def test_firmware_update_changes_the_id_form(
     battery.payloads["/ems.json"] = payload
     entry = await set_up(hass, entry_for(battery, "34d9b843ca48"))
     registered, parts = entities(hass, entry), devices(hass, entry)
-    assert {"34d9b843ca48", "9c5aba43ca48", "34d9b843ca48_system"} <= parts.keys()
     gone_before = unavailable(hass, entry)
 
     battery.payloads["/ems.json"] = as_documented_firmware(payload)
@@ -381,6 +380,7 @@ async def test_firmware_update_changes_the_id_form(
     assert entities(hass, entry) == registered
     assert devices(hass, entry) == parts
     assert unavailable(hass, entry) == gone_before
+    assert {"34d9b843ca48", "9c5aba43ca48", "34d9b843ca48_system"} <= parts.keys()
 
 
 async def test_registry_of_an_earlier_version_is_migrated(
