@@ -74,8 +74,25 @@ def current_device_identifiers(data: HomevoltData) -> set[tuple[str, str]]:
     return found
 
 
-def _unit_number(data: HomevoltData, unit: Unit) -> str:
-    return str(data.ems.units.index(unit) + 1)
+def _unit_number(coordinator: HomevoltCoordinator, unit: Unit) -> str:
+    """A unit's number: the leader is 1, the others follow by id.
+
+    Units missing from this poll count too, so that one dropping out (also at a restart) does
+    not renumber the rest.
+    """
+    data = coordinator.data
+    leader = data.ems.leader.ecu_id
+    if unit.ecu_id == leader:
+        return "1"
+    registry = dr.async_get(coordinator.hass)
+    registered = {
+        value
+        for device in dr.async_entries_for_config_entry(registry, coordinator.config_entry.entry_id)
+        for domain, value in device.identifiers
+        if domain == DOMAIN and "_" not in value  # a unit's identifier is its bare id
+    }
+    followers = sorted((registered | {each.ecu_id for each in data.ems.units}) - {leader})
+    return str(followers.index(unit.ecu_id) + 2)
 
 
 def _device_id(coordinator: HomevoltCoordinator, identifier: tuple[str, str]) -> str:
@@ -97,7 +114,7 @@ def unit_device_info(coordinator: HomevoltCoordinator, unit: Unit) -> DeviceInfo
     )
     if data.cluster:
         info["translation_key"] = "unit"
-        info["translation_placeholders"] = {"number": _unit_number(data, unit)}
+        info["translation_placeholders"] = {"number": _unit_number(coordinator, unit)}
     if unit.is_leader:
         info["configuration_url"] = str(coordinator.client.base_url)
         if data.status and data.status.esp_firmware:
@@ -132,7 +149,7 @@ def module_device_info(
         manufacturer=MANUFACTURER,
         model=module.battery_type,
         translation_key="unit_module" if data.cluster else "module",
-        translation_placeholders={"unit": _unit_number(data, unit), "number": number},
+        translation_placeholders={"unit": _unit_number(coordinator, unit), "number": number},
         serial_number=module.serial_number,
         sw_version=module.firmware,
         via_device_id=_device_id(coordinator, unit_identifier(unit)),
@@ -163,8 +180,8 @@ def clamp_device_info(coordinator: HomevoltCoordinator, sensor: CtSensor) -> Dev
 def register_parent_devices(coordinator: HomevoltCoordinator) -> None:
     """Register the system and unit devices first: modules and clamps link to them by id.
 
-    A device already registered keeps its name: a unit's number must not move to another unit
-    because one dropped out of a poll.
+    A unit already registered is left as it is (a leader that becomes part of a cluster is
+    renamed by its new entities' device info).
     """
     registry = dr.async_get(coordinator.hass)
     data = coordinator.data

@@ -147,6 +147,11 @@ def devices(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
     }
 
 
+def device_names(hass: HomeAssistant) -> dict[str, str | None]:
+    """Registry id -> name of every device."""
+    return {device.id: device.name for device in dr.async_get(hass).devices}
+
+
 def unavailable(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
     """Unique ids of the entry's entities that are unavailable (or have no state)."""
     found = set()
@@ -184,21 +189,23 @@ async def test_unit_missing_for_a_poll(
     payload = three_units()
     battery.payloads["/ems.json"] = payload
     entry = await set_up(hass, entry_for(battery, LEADER))
-    registered, parts = entities(hass, entry), devices(hass, entry)
-    assert of_unit(THIRD, registered)
+    registered, parts, names = entities(hass, entry), devices(hass, entry), device_names(hass)
+    assert of_unit(FOLLOWER, registered)
     gone_before = unavailable(hass, entry)
 
-    battery.payloads["/ems.json"] = without_units(payload, THIRD)
+    battery.payloads["/ems.json"] = without_units(payload, FOLLOWER)
     await tick(hass, freezer, POLL)
-    # Nothing is removed; only the missing unit's own entities are unavailable.
+    # Nothing is removed or renamed; only the missing unit's own entities are unavailable.
     assert entities(hass, entry) == registered
     assert devices(hass, entry) == parts
-    assert unavailable(hass, entry) == gone_before | of_unit(THIRD, registered)
+    assert device_names(hass) == names
+    assert unavailable(hass, entry) == gone_before | of_unit(FOLLOWER, registered)
     assert state(hass, entry, f"sensor:{LEADER}_system_state_of_charge") != STATE_UNAVAILABLE
 
     battery.payloads["/ems.json"] = payload
     await tick(hass, freezer, POLL)
     assert entities(hass, entry) == registered
+    assert device_names(hass) == names
     assert unavailable(hass, entry) == gone_before
 
 
@@ -293,11 +300,18 @@ async def test_cluster_shrinks_to_one_unit_and_grows_back(
     assert unavailable(hass, entry) == gone_before | followers
     assert state(hass, entry, system_soc) != STATE_UNAVAILABLE
 
-    # Also after a restart while only one unit answers.
+    # Also after a restart while only one unit answers; and one while the first follower is
+    # missing does not renumber the second.
+    names = device_names(hass)
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert entities(hass, entry) == registered
     assert devices(hass, entry) == parts
+    battery.payloads["/ems.json"] = without_units(payload, FOLLOWER)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert device_names(hass) == names
+    battery.payloads["/ems.json"] = without_units(payload, FOLLOWER, THIRD)
     entry_of_soc = er.async_get(hass).async_get(registered[system_soc])
     assert entry_of_soc is not None
     assert entry_of_soc.device_id == parts[f"{LEADER}_system"]
@@ -325,6 +339,10 @@ async def test_single_unit_becomes_a_cluster(
     assert moved is not None
     assert moved.unique_id == f"{LEADER}_system_state_of_charge"
     assert moved.device_id == devices(hass, entry)[f"{LEADER}_system"]
+    leader = dr.async_get(hass).async_get(devices(hass, entry)[LEADER])
+    assert leader is not None
+    assert leader.via_device_id == devices(hass, entry)[f"{LEADER}_system"]
+    assert leader.name == "Homevolt unit 1"
     assert of_unit(THIRD, entities(hass, entry))
     assert not unavailable(hass, entry) & {system_soc, *of_unit(THIRD, entities(hass, entry))}
 
