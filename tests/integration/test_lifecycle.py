@@ -37,6 +37,7 @@ from tests.conftest import load_fixture
 CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
 JOHNAN = "johnan-ems-example-2025-05"
 MARTINWELEN = "martinwelen-2026-02-13"
+STEYNOVICH = "steynovich-2026-10-error-report"
 
 # The vendor's documented-firmware sample: leader 68b6b34cda94, follower 188b0ec6106c.
 LEADER = "68b6b34cda94"
@@ -206,6 +207,30 @@ async def test_unit_missing_for_a_poll(
     await tick(hass, freezer, POLL)
     assert entities(hass, entry) == registered
     assert device_names(hass) == names
+    assert unavailable(hass, entry) == gone_before
+
+
+async def test_module_missing_for_a_poll(
+    hass: HomeAssistant, battery: ScriptedBattery, freezer: FrozenDateTimeFactory
+) -> None:
+    payload: dict[str, Any] = load_fixture("ems_2026_cluster.json")
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    registered, parts = entities(hass, entry), devices(hass, entry)
+    second = {unique_id for unique_id in registered if f"_unit_{LEADER}_module_1_" in unique_id}
+    assert second
+    gone_before = unavailable(hass, entry)
+
+    fewer = copy.deepcopy(payload)
+    del fewer["ems"][0]["bms_data"][1]
+    battery.payloads["/ems.json"] = fewer
+    await tick(hass, freezer, POLL)
+    assert entities(hass, entry) == registered
+    assert devices(hass, entry) == parts
+    assert unavailable(hass, entry) == gone_before | second
+
+    battery.payloads["/ems.json"] = payload
+    await tick(hass, freezer, POLL)
     assert unavailable(hass, entry) == gone_before
 
 
@@ -501,7 +526,17 @@ async def test_real_cluster_capture_2025(
     hass: HomeAssistant, battery: ScriptedBattery, caplog: pytest.LogCaptureFixture
 ) -> None:
     battery.payloads["/ems.json"] = capture(JOHNAN)
+    # Mostly the self-test of a two-unit leader too (trimmed, as published).
+    battery.payloads["/error_report.json"] = capture(STEYNOVICH, "error_report.json")
     entry = await set_up(hass, entry_for(battery, "34d9b843ca48"))
+    report = entry.runtime_data.coordinator.data.error_report
+    assert report is not None
+    assert len(report) == 9
+    assert [item.name for item in report if item.active] == [
+        item["error_name"]
+        for item in capture(STEYNOVICH, "error_report.json")
+        if item["activated"] != "ok"
+    ]
     assert set(devices(hass, entry)) == {
         "34d9b843ca48_system",
         "34d9b843ca48",
