@@ -178,11 +178,7 @@ def clamp_device_info(coordinator: HomevoltCoordinator, sensor: CtSensor) -> Dev
 
 @callback
 def register_parent_devices(coordinator: HomevoltCoordinator) -> None:
-    """Register the system and unit devices first: modules and clamps link to them by id.
-
-    A unit already registered is left as it is (a leader that becomes part of a cluster is
-    renamed by its new entities' device info).
-    """
+    """Register the system and unit devices first: modules and clamps link to them by id."""
     registry = dr.async_get(coordinator.hass)
     data = coordinator.data
     entry_id = coordinator.config_entry.entry_id
@@ -197,10 +193,9 @@ def register_parent_devices(coordinator: HomevoltCoordinator) -> None:
             if entity.unique_id.startswith(prefix) and entity.device_id != system.id:
                 entities.async_update_entity(entity.entity_id, device_id=system.id)
     for unit in data.ems.units:
-        if registry.async_get_device_by_identifier(unit_identifier(unit), entry_id) is None:
-            registry.async_get_or_create(
-                config_entry_id=entry_id, **unit_device_info(coordinator, unit)
-            )
+        registry.async_get_or_create(
+            config_entry_id=entry_id, **unit_device_info(coordinator, unit)
+        )
 
 
 def unit_target(ecu_id: str) -> Callable[[HomevoltData], Unit | None]:
