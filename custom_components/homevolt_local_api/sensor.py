@@ -485,7 +485,12 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
 
     def _read(self) -> None:
         value = super().native_value
-        if isinstance(value, (int, float)) and self._highest is not None and value < self._highest:
+        # A millionth of a kWh is float noise of summed counters, not a drop.
+        if (
+            isinstance(value, (int, float))
+            and self._highest is not None
+            and self._highest - value > 1e-6
+        ):
             now = _now()
             if self._lower_since is None:
                 self._lower_since = now
