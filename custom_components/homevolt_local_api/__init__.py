@@ -17,7 +17,12 @@ from homeassistant.util import dt as dt_util
 from .api import HomevoltClient, normalize_ecu_id
 from .const import CONF_VERIFY_SSL, DOMAIN, LOGGER
 from .control import HomevoltControl
-from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltRuntime
+from .coordinator import (
+    HomevoltConfigEntry,
+    HomevoltCoordinator,
+    HomevoltRuntime,
+    missing_devices_store,
+)
 from .entity import current_device_identifiers
 from .services import async_setup_services
 
@@ -53,6 +58,7 @@ def create_client(hass: HomeAssistant, data: dict[str, object]) -> HomevoltClien
 async def async_setup_entry(hass: HomeAssistant, entry: HomevoltConfigEntry) -> bool:
     """Connect to the Homevolt and set up its platforms."""
     coordinator = HomevoltCoordinator(hass, entry, create_client(hass, dict(entry.data)))
+    await coordinator.async_load_missing_devices()
     await coordinator.async_config_entry_first_refresh()
     control = HomevoltControl(hass, coordinator)
     entry.runtime_data = HomevoltRuntime(coordinator, control)
@@ -67,6 +73,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: HomevoltConfigEntry) ->
         return False
     ir.async_delete_issue(hass, DOMAIN, entry.runtime_data.control.issue_id)
     return True
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: HomevoltConfigEntry) -> None:
+    """Forget what the entry stored of its own."""
+    await missing_devices_store(hass, entry.entry_id).async_remove()
 
 
 def _normalize_leading_id(value: str, *, unit_scope: bool) -> str:

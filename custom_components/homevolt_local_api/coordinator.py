@@ -8,6 +8,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -94,8 +95,20 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         self.client = client
         self._unsupported: set[str] = set()
         self._unreadable: set[str] = set()
-        # Registry device id -> the first poll that no longer reported it.
+        # Registry device id -> the first poll that no longer reported it; stored, so that a
+        # restart does not start the count again.
         self._missing_since: dict[str, datetime] = {}
+        self._missing_store = missing_devices_store(hass, entry.entry_id)
+
+    async def async_load_missing_devices(self) -> None:
+        """Since when each device has been missing, as stored before a restart."""
+        stored = await self._missing_store.async_load()
+        if not isinstance(stored, dict):
+            return
+        for device_id, moment in stored.items():
+            since = dt_util.parse_datetime(moment) if isinstance(moment, str) else None
+            if since is not None:
+                self._missing_since[str(device_id)] = since
 
     def _due(self, part: str, interval: timedelta, now: datetime) -> bool:
         if part in self._unsupported:
@@ -189,6 +202,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         registry = dr.async_get(self.hass)
         current = current_device_identifiers(data)
         now = dt_util.utcnow()
+        before = dict(self._missing_since)
         devices = dr.async_entries_for_config_entry(registry, self.config_entry.entry_id)
         # Forget devices the owner deleted meanwhile.
         for device_id in self._missing_since.keys() - {device.id for device in devices}:
@@ -204,3 +218,17 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 )
                 del self._missing_since[device.id]
                 registry.async_remove_device(device.id)
+        if self._missing_since != before:
+            self._missing_store.async_delay_save(
+                lambda: {key: since.isoformat() for key, since in self._missing_since.items()},
+                MISSING_SAVE_DELAY,
+            )
+
+
+# Saves of the missing devices are coalesced: they change only when a device comes or goes.
+MISSING_SAVE_DELAY = 10
+
+
+def missing_devices_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, str]]:
+    """Where an entry keeps since when each of its devices has been missing."""
+    return Store(hass, 1, f"{DOMAIN}.{entry_id}.missing_devices")

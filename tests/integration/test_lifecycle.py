@@ -265,6 +265,31 @@ async def test_unit_gone_for_long_is_removed_then_comes_back(
     assert not of_unit(THIRD, unavailable(hass, entry))
 
 
+async def test_time_away_counts_across_a_restart(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    payload = three_units()
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    battery.payloads["/ems.json"] = without_units(payload, THIRD)
+    await tick(hass, freezer, POLL)
+    await tick(hass, freezer, timedelta(days=4))
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert THIRD in devices(hass, entry)
+    await tick(hass, freezer, STALE_DEVICE_AFTER - timedelta(days=4))
+    assert THIRD not in devices(hass, entry)
+    # What the entry stored goes with it.
+    key = f"{DOMAIN}.{entry.entry_id}.missing_devices"
+    assert key in hass_storage
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+
+
 async def test_owner_deletes_only_a_device_that_is_gone(
     hass: HomeAssistant,
     battery: ScriptedBattery,
