@@ -467,12 +467,18 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
         return (self.native_value, self.extra_state_attributes)
 
 
+# A counter that started again a week ago holds a small share of its old lifetime reading; a
+# system total that lost a unit for good holds most of it (and must not be booked again).
+RESTART_FRACTION = 0.1
+
+
 class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
     """A lifetime counter: never published lower than before, also across restarts.
 
     Home Assistant takes a drop of a `total_increasing` sensor for a meter reset and books the
     climb back as new energy. So a lower reading shows unknown (one warning per drop) until the
-    counter is back; one that stays lower as long as a device takes to be removed is a reset.
+    counter is back. Only one that stays lower as long as a device takes to be removed, and
+    is small enough to have started again from zero, is taken as a new cycle.
     """
 
     _highest: float | None = None
@@ -501,7 +507,13 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
                     value,
                     self._highest,
                 )
-            if now - self._lower_since < STALE_DEVICE_AFTER:
+            # Home Assistant counts a new cycle from zero, so only a counter that really started
+            # again (lower for long, and small like one) may be published lower.
+            restarted = (
+                now - self._lower_since >= STALE_DEVICE_AFTER
+                and value < RESTART_FRACTION * self._highest
+            )
+            if not restarted:
                 value = None
             else:
                 LOGGER.warning("%s: taking %s as a restarted counter", self.entity_id, value)

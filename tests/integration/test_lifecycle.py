@@ -257,6 +257,8 @@ async def test_unit_gone_for_long_is_removed_then_comes_back(
     assert devices(hass, entry).keys() == parts.keys() - third_parts
     assert entities(hass, entry).keys() == registered.keys() - of_unit(THIRD, registered)
     assert "remove_config_entry_id" not in caplog.text  # the 2026.10 way, not deprecated
+    # The system's total lost a unit's share for good: it is not booked again as a new cycle.
+    assert state(hass, entry, f"sensor:{LEADER}_system_battery_charged_energy") == STATE_UNKNOWN
 
     battery.payloads["/ems.json"] = payload
     await tick(hass, freezer, POLL)
