@@ -308,8 +308,7 @@ async def test_owner_deletes_only_a_device_that_is_gone(
     async def delete(identifier: str) -> bool:
         await client.send_json_auto_id(
             {
-                "type": "config/device_registry/remove_config_entry",
-                "config_entry_id": entry.entry_id,
+                "type": "config/device_registry/remove",
                 "device_id": devices(hass, entry)[identifier],
             }
         )
