@@ -59,7 +59,7 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Homevolt: probe it before anything is saved, keyed on the leader unit's id."""
 
     VERSION = 1
-    MINOR_VERSION = 2
+    MINOR_VERSION = 2  # 1.2: unit ids normalised (see async_migrate_entry)
 
     def __init__(self) -> None:
         """Start with nothing known."""

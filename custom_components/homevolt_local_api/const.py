@@ -24,3 +24,8 @@ PARAMS_INTERVAL: Final = timedelta(hours=6)
 # progress moves.
 OTA_INTERVAL: Final = timedelta(minutes=30)
 OTA_ACTIVE_INTERVAL: Final = timedelta(seconds=60)
+
+# A unit, module or clamp missing from ems.json is only unavailable until it has stayed away
+# this long: longer than a mesh hiccup, a firmware update or a service visit over a weekend,
+# short enough that a unit taken away stops showing as unavailable within a week.
+STALE_DEVICE_AFTER: Final = timedelta(days=7)

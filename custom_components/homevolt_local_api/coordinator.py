@@ -8,6 +8,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -33,6 +34,7 @@ from .const import (
     PARAMS_INTERVAL,
     SCAN_INTERVAL,
     SCHEDULE_INTERVAL,
+    STALE_DEVICE_AFTER,
     STATUS_INTERVAL,
 )
 
@@ -67,6 +69,8 @@ class HomevoltData:
     error_report: tuple[ErrorReportItem, ...] | None = None
     firmware_updates: tuple[FirmwareUpdate, ...] | None = None
     fetched: dict[str, datetime] = field(default_factory=dict)
+    cluster: bool = False
+    """Whether the system has several units; it stays one when units drop out of a poll."""
 
     @property
     def system_id(self) -> str:
@@ -129,6 +133,20 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         self._unsupported: set[str] = set()
         self._unreadable: set[str] = set()
         self._refusals = LoginRefusals()
+        # Registry device id -> the first poll that no longer reported it; stored, so that a
+        # restart does not start the count again.
+        self._missing_since: dict[str, datetime] = {}
+        self._missing_store = missing_devices_store(hass, entry.entry_id)
+
+    async def async_load_missing_devices(self) -> None:
+        """Since when each device has been missing, as stored before a restart."""
+        stored = await self._missing_store.async_load()
+        if not isinstance(stored, dict):
+            return
+        for device_id, moment in stored.items():
+            since = dt_util.parse_datetime(moment) if isinstance(moment, str) else None
+            if since is not None:
+                self._missing_since[str(device_id)] = since
 
     def _due(self, part: str, interval: timedelta, now: datetime) -> bool:
         if part in self._unsupported:
@@ -158,6 +176,8 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 if previous is None
                 else replace(previous, ems=ems, fetched={**previous.fetched, "ems": now})
             )
+            if not data.cluster and (ems.is_cluster or self._had_system_device(ems.leader.ecu_id)):
+                data = replace(data, cluster=True)
             for part, interval, read in (
                 ("schedule", SCHEDULE_INTERVAL, self.client.schedule),
                 ("status", STATUS_INTERVAL, self.client.status),
@@ -210,15 +230,56 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             fetched = {**self.data.fetched, **dict.fromkeys(parts, now)}
             self.async_set_updated_data(replace(self.data, **parts, fetched=fetched))
 
+    def _had_system_device(self, system_id: str) -> bool:
+        """Whether an earlier run saw a cluster: its system device is registered."""
+        from .entity import cluster_system_identifier  # noqa: PLC0415 - avoids a cycle
+
+        registry = dr.async_get(self.hass)
+        return (
+            registry.async_get_device_by_identifier(
+                cluster_system_identifier(system_id), self.config_entry.entry_id
+            )
+            is not None
+        )
+
     def _remove_stale_devices(self, data: HomevoltData) -> None:
-        """Detach devices (units, modules, clamps) the system no longer reports."""
+        """Remove devices (units, modules, clamps) the system has not reported for a long time.
+
+        Until then their entities are only unavailable, and back at the first poll that
+        reports them: a mesh hiccup or a unit in service must not cost an owner its history.
+        """
         from .entity import current_device_identifiers  # noqa: PLC0415 - avoids a cycle
 
         registry = dr.async_get(self.hass)
         current = current_device_identifiers(data)
-        for device in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
-            if not device.identifiers & current:
-                LOGGER.debug("Removing stale device %s", device.name)
-                registry.async_update_device(
-                    device.id, remove_config_entry_id=self.config_entry.entry_id
+        now = dt_util.utcnow()
+        before = dict(self._missing_since)
+        devices = dr.async_entries_for_config_entry(registry, self.config_entry.entry_id)
+        # Forget devices the owner deleted meanwhile.
+        for device_id in self._missing_since.keys() - {device.id for device in devices}:
+            del self._missing_since[device_id]
+        for device in devices:
+            if device.identifiers & current:
+                self._missing_since.pop(device.id, None)
+                continue
+            since = self._missing_since.setdefault(device.id, now)
+            if now - since >= STALE_DEVICE_AFTER:
+                LOGGER.info(
+                    "Removing %s: the battery has not reported it since %s", device.name, since
                 )
+                del self._missing_since[device.id]
+                registry.async_remove_device(device.id)
+        if self._missing_since != before:
+            self._missing_store.async_delay_save(
+                lambda: {key: since.isoformat() for key, since in self._missing_since.items()},
+                MISSING_SAVE_DELAY,
+            )
+
+
+# Saves of the missing devices are coalesced: they change only when a device comes or goes.
+MISSING_SAVE_DELAY = 10
+
+
+def missing_devices_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, str]]:
+    """Where an entry keeps since when each of its devices has been missing."""
+    return Store(hass, 1, f"{DOMAIN}.{entry_id}.missing_devices")

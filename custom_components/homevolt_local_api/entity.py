@@ -1,10 +1,11 @@
 """Devices and the base entity: one device per unit, module and CT clamp, and the system."""
 
 from collections.abc import Callable, Sequence
+import functools
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -21,7 +22,19 @@ if TYPE_CHECKING:
 
 def is_clamp(sensor: CtSensor) -> bool:
     """Whether a sensor is a physical clamp (the load and battery meters are computed)."""
-    return sensor.function not in (SensorFunction.LOAD, SensorFunction.BATTERY)
+    return (
+        sensor.function not in (SensorFunction.LOAD, SensorFunction.BATTERY)
+        and not sensor.is_empty_slot
+    )
+
+
+def clamps(data: HomevoltData) -> list[CtSensor]:
+    """The physical clamps, each once (a repeated key would give duplicate unique ids)."""
+    found: dict[str, CtSensor] = {}
+    for sensor in data.ems.sensors:
+        if is_clamp(sensor):
+            found.setdefault(sensor.key, sensor)
+    return list(found.values())
 
 
 def unit_identifier(unit: Unit) -> tuple[str, str]:
@@ -29,10 +42,15 @@ def unit_identifier(unit: Unit) -> tuple[str, str]:
     return (DOMAIN, unit.ecu_id)
 
 
+def cluster_system_identifier(system_id: str) -> tuple[str, str]:
+    """The device carrying a cluster's totals."""
+    return (DOMAIN, f"{system_id}_system")
+
+
 def system_identifier(data: HomevoltData) -> tuple[str, str]:
     """The system device of a cluster; a single unit is its own system."""
-    if data.ems.is_cluster:
-        return (DOMAIN, f"{data.system_id}_system")
+    if data.cluster:
+        return cluster_system_identifier(data.system_id)
     return unit_identifier(data.ems.leader)
 
 
@@ -52,12 +70,29 @@ def current_device_identifiers(data: HomevoltData) -> set[tuple[str, str]]:
     for unit in data.ems.units:
         found.add(unit_identifier(unit))
         found.update(module_identifier(unit, module) for module in unit.modules)
-    found.update(clamp_identifier(data, s) for s in data.ems.sensors if is_clamp(s))
+    found.update(clamp_identifier(data, sensor) for sensor in clamps(data))
     return found
 
 
-def _unit_number(data: HomevoltData, unit: Unit) -> str:
-    return str(data.ems.units.index(unit) + 1)
+def _unit_number(coordinator: HomevoltCoordinator, unit: Unit) -> str:
+    """A unit's number: the leader is 1, the others follow by id.
+
+    Units missing from this poll count too, so that one dropping out (also at a restart) does
+    not renumber the rest.
+    """
+    data = coordinator.data
+    leader = data.ems.leader.ecu_id
+    if unit.ecu_id == leader:
+        return "1"
+    registry = dr.async_get(coordinator.hass)
+    registered = {
+        value
+        for device in dr.async_entries_for_config_entry(registry, coordinator.config_entry.entry_id)
+        for domain, value in device.identifiers
+        if domain == DOMAIN and "_" not in value  # a unit's identifier is its bare id
+    }
+    followers = sorted((registered | {each.ecu_id for each in data.ems.units}) - {leader})
+    return str(followers.index(unit.ecu_id) + 2)
 
 
 def _device_id(coordinator: HomevoltCoordinator, identifier: tuple[str, str]) -> str:
@@ -77,9 +112,9 @@ def unit_device_info(coordinator: HomevoltCoordinator, unit: Unit) -> DeviceInfo
         serial_number=unit.ecu_id,
         sw_version=unit.firmware,
     )
-    if data.ems.is_cluster:
+    if data.cluster:
         info["translation_key"] = "unit"
-        info["translation_placeholders"] = {"number": _unit_number(data, unit)}
+        info["translation_placeholders"] = {"number": _unit_number(coordinator, unit)}
     if unit.is_leader:
         info["configuration_url"] = str(coordinator.client.base_url)
         if data.status and data.status.esp_firmware:
@@ -87,7 +122,7 @@ def unit_device_info(coordinator: HomevoltCoordinator, unit: Unit) -> DeviceInfo
         if data.status and data.status.radio_firmware:
             # Device info has no field for a second firmware; the radio module's goes here.
             info["hw_version"] = f"Radio {data.status.radio_firmware}"
-    if data.ems.is_cluster:
+    if data.cluster:
         info["via_device_id"] = _device_id(coordinator, system_identifier(data))
     return info
 
@@ -95,7 +130,7 @@ def unit_device_info(coordinator: HomevoltCoordinator, unit: Unit) -> DeviceInfo
 def system_device_info(coordinator: HomevoltCoordinator) -> DeviceInfo:
     """The device carrying the system's totals: the unit itself unless there are several."""
     data = coordinator.data
-    if not data.ems.is_cluster:
+    if not data.cluster:
         return unit_device_info(coordinator, data.ems.leader)
     return DeviceInfo(
         identifiers={system_identifier(data)},
@@ -116,8 +151,8 @@ def module_device_info(
         identifiers={module_identifier(unit, module)},
         manufacturer=MANUFACTURER,
         model=module.battery_type,
-        translation_key="unit_module" if data.ems.is_cluster else "module",
-        translation_placeholders={"unit": _unit_number(data, unit), "number": number},
+        translation_key="unit_module" if data.cluster else "module",
+        translation_placeholders={"unit": _unit_number(coordinator, unit), "number": number},
         serial_number=module.serial_number,
         sw_version=module.firmware,
         via_device_id=_device_id(coordinator, unit_identifier(unit)),
@@ -148,10 +183,19 @@ def clamp_device_info(coordinator: HomevoltCoordinator, sensor: CtSensor) -> Dev
 def register_parent_devices(coordinator: HomevoltCoordinator) -> None:
     """Register the system and unit devices first: modules and clamps link to them by id."""
     registry = dr.async_get(coordinator.hass)
+    data = coordinator.data
     entry_id = coordinator.config_entry.entry_id
-    if coordinator.data.ems.is_cluster:
-        registry.async_get_or_create(config_entry_id=entry_id, **system_device_info(coordinator))
-    for unit in coordinator.data.ems.units:
+    if data.cluster:
+        system = registry.async_get_or_create(
+            config_entry_id=entry_id, **system_device_info(coordinator)
+        )
+        # A single unit that became a cluster: its totals move to the new system device.
+        entities = er.async_get(coordinator.hass)
+        prefix = f"{data.system_id}_system_"
+        for entity in er.async_entries_for_config_entry(entities, entry_id):
+            if entity.unique_id.startswith(prefix) and entity.device_id != system.id:
+                entities.async_update_entity(entity.entity_id, device_id=system.id)
+    for unit in data.ems.units:
         registry.async_get_or_create(
             config_entry_id=entry_id, **unit_device_info(coordinator, unit)
         )
@@ -293,7 +337,7 @@ def build_entities(
     for each_unit in data.ems.units:
         scope = f"unit_{each_unit.ecu_id}"
         info = unit_device_info(coordinator, each_unit)
-        descriptions = [*unit, *(cluster_unit if data.ems.is_cluster else ())]
+        descriptions = [*unit, *(cluster_unit if data.cluster else ())]
         entities += [make(d, info, scope, unit_target(each_unit.ecu_id)) for d in descriptions]
         for each_module in each_unit.modules:
             module_info = module_device_info(coordinator, each_unit, each_module)
@@ -301,20 +345,19 @@ def build_entities(
             entities += [
                 make(d, module_info, f"{scope}_module_{each_module.index}", target) for d in module
             ]
-    for sensor in data.ems.sensors:
-        if is_clamp(sensor):
-            clamp_info = clamp_device_info(coordinator, sensor)
-            entities += [
-                make(
-                    d,
-                    clamp_info,
-                    sensor.key,
-                    clamp_target(
-                        sensor.key, shown_while_offline=getattr(d, "shown_while_offline", False)
-                    ),
-                )
-                for d in clamp
-            ]
+    for sensor in clamps(data):
+        clamp_info = clamp_device_info(coordinator, sensor)
+        entities += [
+            make(
+                d,
+                clamp_info,
+                sensor.key,
+                clamp_target(
+                    sensor.key, shown_while_offline=getattr(d, "shown_while_offline", False)
+                ),
+            )
+            for d in clamp
+        ]
     return entities
 
 
@@ -323,7 +366,11 @@ def add_entities_as_found(
     async_add_entities: AddConfigEntryEntitiesCallback,
     build: Callable[[HomevoltCoordinator], list[HomevoltEntity[Any]]],
 ) -> None:
-    """Add a platform's entities now, and those of units or clamps that appear later."""
+    """Add a platform's entities now, and those of units or clamps that appear later.
+
+    An entity whose part is missing from a poll stays (unavailable); one removed with its
+    device (gone for long, or deleted by the owner) is built again if its part comes back.
+    """
     coordinator = entry.runtime_data.coordinator
     known: set[str] = set()
     seen_devices: set[tuple[str, str]] = set()
@@ -338,7 +385,10 @@ def add_entities_as_found(
         seen_devices.update(devices)
         register_parent_devices(coordinator)
         new = [entity for entity in build(coordinator) if entity.unique_id not in known]
-        known.update(entity.unique_id for entity in new if entity.unique_id)
+        for entity in new:
+            if entity.unique_id:
+                known.add(entity.unique_id)
+                entity.async_on_remove(functools.partial(known.discard, entity.unique_id))
         if new:
             async_add_entities(new)
 

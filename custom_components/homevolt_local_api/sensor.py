@@ -3,13 +3,16 @@
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 import functools
 from typing import Any
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorExtraStoredData,
     SensorStateClass,
 )
 from homeassistant.const import (
@@ -23,7 +26,9 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTemperature,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util, slugify
@@ -37,6 +42,7 @@ from .api import (
     SensorFunction,
     Unit,
 )
+from .const import LOGGER, STALE_DEVICE_AFTER
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
 from .entity import HomevoltEntity, add_entities_as_found, build_entities
 
@@ -479,10 +485,95 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
         return (self.native_value, self.extra_state_attributes)
 
 
+# A counter that started again a week ago holds a small share of its old lifetime reading; a
+# system total that lost a unit for good holds most of it (and must not be booked again).
+RESTART_FRACTION = 0.1
+
+
+class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
+    """A lifetime counter: never published lower than before, also across restarts.
+
+    Home Assistant takes a drop of a `total_increasing` sensor for a meter reset and books the
+    climb back as new energy. So a lower reading shows unknown (one warning per drop) until the
+    counter is back. Only one that stays lower as long as a device takes to be removed, and
+    is small enough to have started again from zero, is taken as a new cycle.
+    """
+
+    _highest: float | None = None
+    _lower_since: datetime | None = None
+    _value: Value = None
+
+    @property
+    def native_value(self) -> Value:
+        return self._value
+
+    def _read(self) -> None:
+        value = super().native_value
+        # A millionth of a kWh is float noise of summed counters, not a drop.
+        if (
+            isinstance(value, (int, float))
+            and self._highest is not None
+            and self._highest - value > 1e-6
+        ):
+            now = _now()
+            if self._lower_since is None:
+                self._lower_since = now
+                LOGGER.warning(
+                    "%s: %s is lower than the %s shown before (a unit missing from this poll, "
+                    "or a counter that went back); it shows unknown until the counter is back",
+                    self.entity_id,
+                    value,
+                    self._highest,
+                )
+            # Home Assistant counts a new cycle from zero, so only a counter that really started
+            # again (lower for long, and small like one) may be published lower.
+            restarted = (
+                now - self._lower_since >= STALE_DEVICE_AFTER
+                and value < RESTART_FRACTION * self._highest
+            )
+            if not restarted:
+                value = None
+            else:
+                LOGGER.warning("%s: taking %s as a restarted counter", self.entity_id, value)
+        if isinstance(value, (int, float)):
+            self._highest = float(value)
+            self._lower_since = None
+        self._value = value
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self._read()
+        super()._handle_coordinator_update()
+
+    async def async_added_to_hass(self) -> None:
+        last = await self.async_get_last_sensor_data()
+        if last is not None and isinstance(last.native_value, (int, float, Decimal)):
+            self._highest = float(last.native_value)
+        self._read()
+        await super().async_added_to_hass()
+
+    @property
+    def extra_restore_state_data(self) -> SensorExtraStoredData:
+        """The highest reading published, also while unknown or unavailable."""
+        return SensorExtraStoredData(self._highest, self.native_unit_of_measurement)
+
+
+def _make_sensor(
+    coordinator: HomevoltCoordinator,
+    description: EntityDescription,
+    device_info: DeviceInfo,
+    scope: str,
+    target: Callable[[HomevoltData], Any],
+) -> HomevoltEntity[Any]:
+    counter = getattr(description, "state_class", None) is SensorStateClass.TOTAL_INCREASING
+    kind = HomevoltTotalSensor if counter else HomevoltSensor
+    return kind(coordinator, description, device_info, scope, target)
+
+
 def _sensors_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
     return build_entities(
         coordinator,
-        functools.partial(HomevoltSensor, coordinator),
+        functools.partial(_make_sensor, coordinator),
         system=SYSTEM_SENSORS,
         leader=LEADER_SENSORS,
         unit=UNIT_SENSORS,

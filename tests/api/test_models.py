@@ -15,6 +15,7 @@ from custom_components.homevolt_local_api.api import (
     SensorKind,
 )
 from custom_components.homevolt_local_api.api.models import (
+    normalize_ecu_id,
     parse_ems,
     parse_error_report,
     parse_nodes,
@@ -103,7 +104,7 @@ def test_documented_sensors() -> None:
 def test_older_firmware() -> None:
     ems = parse_ems(load_fixture("ems_2025.json"))
     unit = ems.leader
-    assert unit.ecu_id == "58109703998024"  # an integer on the wire
+    assert unit.ecu_id == "34d9b843ca48"  # 58109703998024, an integer on the wire
     assert unit.state_of_charge == pytest.approx(24.37)
     assert unit.temperature == pytest.approx(22.6)
     assert unit.frequency == pytest.approx(49.978)
@@ -418,3 +419,49 @@ def test_ota_unknown_state() -> None:
 def test_bad_ota_manifests(payload: Any, message: str) -> None:
     with pytest.raises(HomevoltResponseError, match=message):
         parse_ota_manifest(payload)
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [
+        (58109703998024, "34d9b843ca48"),  # older firmware: the number
+        ("34d9b843ca48", "34d9b843ca48"),  # documented firmware: its hex
+        ("34D9B843CA48", "34d9b843ca48"),
+        ("58109703998024", "34d9b843ca48"),  # decimal text, too long to be 12 hex digits
+        (9731192375880, "08d9b843ca48"),  # zero-padded to 12 digits
+        ("68b6b34cda94", "68b6b34cda94"),
+    ],
+)
+def test_unit_ids_have_one_form(wire: int | str, expected: str) -> None:
+    payload = load_fixture("ems_2026_cluster.json")
+    payload["ems"][0]["ecu_id"] = wire
+    assert parse_ems(payload).leader.ecu_id == expected
+    assert normalize_ecu_id(wire) == expected
+
+
+def test_fault_shown_only_by_the_system_state() -> None:
+    # The real 2025 cluster capture: error 0, op_state_str "idle", ems_data.state_str "Fault".
+    ems = parse_ems(load_fixture("captures/johnan-ems-example-2025-05/ems.json"))
+    assert [unit.is_faulted for unit in ems.units] == [False, True]
+
+
+def test_empty_ct_slots_are_not_clamps() -> None:
+    ems = parse_ems(load_fixture("captures/martinwelen-2026-02-13/ems.json"))
+    assert len(ems.sensors) == 3
+    assert all(sensor.is_empty_slot for sensor in ems.sensors)
+    older = parse_ems(load_fixture("captures/johnan-ems-example-2025-05/ems.json"))
+    assert [sensor.is_empty_slot for sensor in older.sensors] == [False, False, False]
+
+
+def test_counters_do_not_switch_to_ems_aggregate() -> None:
+    payload = load_fixture("ems_2026_cluster.json")
+    follower = payload["ems"][1]
+    follower["error"] = 3
+    del follower["ems_data"]
+    # ems_aggregate holds another counter (1211.98 kWh vs 1634.915): not a stand-in.
+    assert parse_ems(payload).units[1].discharged_energy is None
+    # A healthy unit whose ems_data keeps no counters reads them from ems_aggregate.
+    payload = load_fixture("ems_2026_cluster.json")
+    del payload["ems"][1]["ems_data"]["energy_produced"]
+    del payload["ems"][1]["ems_data"]["energy_consumed"]
+    assert parse_ems(payload).units[1].discharged_energy == pytest.approx(1211.98)

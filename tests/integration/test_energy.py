@@ -60,7 +60,9 @@ async def test_energy_pickers_offer_each_counter_once(
     ):
         assert names.count(name) == 1, name
     # The clamps count the same energy as the system's grid and solar counters.
-    assert not [name for name in names if name.startswith(("Homevolt grid sensor", "Homevolt solar sensor"))]
+    assert not [
+        name for name in names if name.startswith(("Homevolt grid sensor", "Homevolt solar sensor"))
+    ]
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

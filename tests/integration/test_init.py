@@ -175,8 +175,13 @@ async def test_new_and_stale_devices(
     )
     await control(sim, "units", {"count": 2})
     await _tick(hass, freezer, 15)
-    assert "Homevolt unit 3" not in names()
-    assert "Homevolt unit 2" in names()
+    # Missing from a poll: its device stays, its entities are unavailable.
+    assert {"Homevolt unit 2", "Homevolt unit 3"} <= names()
+    third_soc = entity_registry.async_get_entity_id(
+        "sensor", DOMAIN, f"{sim.system.units[0].ecu_hex}_unit_{third}_state_of_charge"
+    )
+    assert third_soc is not None
+    assert hass.states.get(third_soc).state == STATE_UNAVAILABLE
 
 
 @pytest.mark.parametrize("firmware", ["2025", "2026"])
@@ -190,7 +195,7 @@ async def test_device_info(
         return device_registry.async_get_device_by_identifier((DOMAIN, identifier), entry.entry_id)
 
     leader = sim.system.units[0]
-    ecu_id = leader.ecu_hex if firmware == "2026" else str(leader.ecu_id)
+    ecu_id = leader.ecu_hex  # also when the firmware sends the integer
     unit = device(ecu_id)
     assert unit is not None
     assert unit.name == "Homevolt"

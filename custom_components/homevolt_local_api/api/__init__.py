@@ -30,6 +30,7 @@ from .models import (
     Status,
     Unit,
     Voltages,
+    normalize_ecu_id,
 )
 
 __all__ = [
@@ -64,5 +65,6 @@ __all__ = [
     "Status",
     "Unit",
     "Voltages",
+    "normalize_ecu_id",
     "normalize_host",
 ]

@@ -129,6 +129,13 @@ class _Obj:
             raise self._fail(key, "an identifier", None)
         return value
 
+    def ecu_id(self, key: str) -> str:
+        """A unit's id, normalised: the form depends on the firmware, the unit does not."""
+        value = self._get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return normalize_ecu_id(value)
+        return normalize_ecu_id(self.id_(key))
+
     def opt_bool(self, key: str) -> bool | None:
         value = self._get(key)
         if value is None:
@@ -174,6 +181,24 @@ class _Obj:
             if not isinstance(item, str):
                 raise self._fail(key, "a list of strings", item)
         return tuple(str(item) for item in items)
+
+
+def normalize_ecu_id(value: str | int) -> str:
+    """A unit's id in one form: 12-digit lowercase hex (58109703998024 == "34d9b843ca48").
+
+    Older firmware sends the number, the documented firmware its hex. Text of digits only that
+    is too long for 12 hex digits is the decimal form (as stored by earlier versions of this
+    integration); other text that is not hex is kept, lowercased.
+    """
+    if isinstance(value, int):
+        return f"{value:012x}"
+    text = value.strip().lower().removeprefix("0x")
+    if text.isdigit() and len(text) > 12:
+        return f"{int(text):012x}"
+    try:
+        return f"{int(text, 16):012x}"
+    except ValueError:
+        return text
 
 
 def _root_list(data: Json, path: str) -> list[_Obj]:
@@ -309,8 +334,11 @@ class Unit:
 
     @property
     def is_faulted(self) -> bool:
-        """Whether the unit reports an error."""
-        return bool(self.error_code)
+        """Whether the unit reports a fault: its error code, operating or system state."""
+        return bool(self.error_code) or "fault" in (
+            (self.operating_state or "").lower(),
+            (self.system_state or "").lower(),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -353,6 +381,11 @@ class CtSensor:
     def key(self) -> str:
         """A stable identity: function and euid (order and type differ between firmwares)."""
         return f"{self.function}_{self.euid}"
+
+    @property
+    def is_empty_slot(self) -> bool:
+        """An unassigned CT slot of older firmware (euid all zeros): not a clamp at all."""
+        return self.function is SensorFunction.UNSPECIFIED and not self.euid.strip("0")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -596,25 +629,29 @@ def _parse_unit(unit: _Obj) -> Unit:
     info = unit.opt_obj("ems_info")
     inverter = unit.opt_obj("inv_info")
     # A unit in fault may report little: only then are its readings allowed to be missing.
-    faulted = bool(unit.opt_int("error")) or (unit.opt_str("op_state_str") or "").lower() == "fault"
-    data = unit.opt_obj("ems_data") or (
-        _Obj({}, f"{unit.path}.ems_data") if faulted else unit.obj("ems_data")
+    given_data = unit.opt_obj("ems_data")
+    faulted = (
+        bool(unit.opt_int("error"))
+        or (unit.opt_str("op_state_str") or "").lower() == "fault"
+        or (given_data is not None and (given_data.opt_str("state_str") or "").lower() == "fault")
     )
+    data = given_data or (_Obj({}, f"{unit.path}.ems_data") if faulted else unit.obj("ems_data"))
     prediction = unit.opt_obj("ems_prediction")
     aggregate = unit.opt_obj("ems_aggregate")
     host = unit.opt_str("ecu_host") or None
 
-    # Lifetime counters: Wh in ems_data; kWh in ems_aggregate (imported = discharged).
+    # Lifetime counters: Wh in ems_data; kWh in ems_aggregate (imported = discharged). The two
+    # disagree on some firmware, so ems_aggregate is used only by a healthy unit whose ems_data
+    # has no counters at all: a unit in fault that omits ems_data must not switch sources.
     discharged = data.opt_num("energy_produced", 0.001)
     charged = data.opt_num("energy_consumed", 0.001)
-    if discharged is None and aggregate is not None:
+    if discharged is None and charged is None and aggregate is not None and not faulted:
         discharged = aggregate.opt_num("imported_kwh")
-    if charged is None and aggregate is not None:
         charged = aggregate.opt_num("exported_kwh")
 
     frequency = data.opt_num("frequency", 0.001)
     return Unit(
-        ecu_id=unit.id_("ecu_id"),
+        ecu_id=unit.ecu_id("ecu_id"),
         host=host,
         is_leader=host is None and not unit.has("peer"),
         model=info.opt_str("model") if info else None,
@@ -754,7 +791,7 @@ def parse_status(data: Json) -> Status:
     ems_info = ems.opt_obj("ems_info") if ems else None
     inverter = ems.opt_obj("inverter_info") if ems else None
     uptime_ms = root.num("up_time")
-    if uptime_ms < 0:
+    if not 0 <= uptime_ms < 2**53:  # beyond that a timedelta overflows
         raise HomevoltResponseError("status.json.up_time: expected a positive number")
     operator = lte.opt_str("operator_name") if lte else None
     return Status(
