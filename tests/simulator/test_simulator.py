@@ -58,6 +58,22 @@ async def test_no_password(start_sim: Any, session: aiohttp.ClientSession) -> No
         assert response.status == 200
 
 
+async def test_counts_requests_and_body_bytes(
+    start_sim: Any, session: aiohttp.ClientSession, control_for: Any
+) -> None:
+    sim = await start_sim(password=None)
+    sizes = []
+    for _ in range(2):
+        async with session.get(f"{sim.url}/ems.json") as response:
+            sizes.append(len(await response.read()))
+    assert sim.requests["GET /ems.json"] == 2
+    assert sim.sent_bytes["GET /ems.json"] == sum(sizes)
+    assert (await control_for(sim)("state"))["sent_bytes"] == {"GET /ems.json": sum(sizes)}
+    async with session.delete(f"{sim.url}/_sim/requests") as response:
+        assert response.status == 200
+    assert not sim.requests and not sim.sent_bytes
+
+
 async def test_paths(start_sim: Any, session: aiohttp.ClientSession) -> None:
     sim = await start_sim(password=None)
     for path, status in [
