@@ -85,6 +85,7 @@ class Scenario:
     title: str
     ours: Side
     core: Side
+    profile: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def sides(self) -> tuple[Side, Side]:
@@ -227,8 +228,9 @@ async def _profile(
         await hass.config_entries.async_unload(ours.entry.entry_id)
         await _idle(hass)
         hass.config_entries.async_update_entry(ours.entry, data={**ours.entry.data, CONF_HOST: url})
-        # CPU time of this thread, as in the comparison, not wall time.
-        refresh, setup = cProfile.Profile(time.thread_time), cProfile.Profile(time.thread_time)
+        # CPU time, not wall time; of the process, since cProfile also hears other threads
+        # and a per-thread clock would then jump.
+        refresh, setup = cProfile.Profile(time.process_time), cProfile.Profile(time.process_time)
         for _ in range(SETUPS):
             await hass.config_entries.async_unload(ours.entry.entry_id)
             await _idle(hass)
@@ -247,14 +249,95 @@ async def _profile(
     finally:
         process.terminate()
         await process.wait()
-    for what, profiler in (("refresh", refresh), ("setup", setup)):
+    for what, profiler, parts, count in (
+        ("refresh", refresh, REFRESH_PARTS, 240),
+        ("setup", setup, SETUP_PARTS, SETUPS),
+    ):
         text = io.StringIO()
         stats = pstats.Stats(profiler, stream=text)
+        scenario.profile[what] = _breakdown(stats, parts, count)
         stats.sort_stats("cumulative").print_stats(70)
         stats.sort_stats("tottime").print_stats(40)
         slug = scenario.title.replace(" ", "_")
         path = REPORT.parent / f"profile-{slug}-{what}.txt"
-        path.write_text(text.getvalue())
+        path.write_text("\n".join(scenario.profile[what]) + "\n\n" + text.getvalue())
+
+
+# Where our CPU goes: each part is a function's cumulative CPU time under the profiler.
+REFRESH_PARTS = (
+    (
+        "fetch and parse (our _async_update_data)",
+        "homevolt_local_api/coordinator.py",
+        "_async_update_data",
+    ),
+    ("  parse_ems", "api/models.py", "parse_ems"),
+    (
+        "calling every entity back (async_update_listeners)",
+        "update_coordinator.py",
+        "async_update_listeners",
+    ),
+    ("  what each entity would show (_snapshot)", "homevolt_local_api/entity.py", "_snapshot"),
+    (
+        "    the calendar's event (CalendarEvent objects)",
+        "homevolt_local_api/calendar.py",
+        "_shown",
+    ),
+    ("    an entity's part of the data (target)", "homevolt_local_api/entity.py", "target"),
+    ("  state writes (async_write_ha_state)", "helpers/entity.py", "async_write_ha_state"),
+    ("  new-device check, once per platform (add_new)", "homevolt_local_api/entity.py", "add_new"),
+    (
+        "stale-device check (_remove_stale_devices)",
+        "homevolt_local_api/coordinator.py",
+        "_remove_stale_devices",
+    ),
+)
+SETUP_PARTS = (
+    ("our async_setup_entry", "homevolt_local_api/__init__.py", "async_setup_entry"),
+    (
+        "  first refresh (every endpoint, one after another)",
+        "update_coordinator.py",
+        "async_config_entry_first_refresh",
+    ),
+    ("  platforms (async_forward_entry_setups)", "config_entries.py", "async_forward_entry_setups"),
+    (
+        "    building our entities (build_entities)",
+        "homevolt_local_api/entity.py",
+        "build_entities",
+    ),
+    ("    adding entities (_async_add_entity)", "helpers/entity_platform.py", "_async_add_entity"),
+    (
+        "      device registry (async_get_or_create)",
+        "helpers/device_registry.py",
+        "async_get_or_create",
+    ),
+    (
+        "      first state writes (async_write_ha_state)",
+        "helpers/entity.py",
+        "async_write_ha_state",
+    ),
+    (
+        "    the calendar's event (CalendarEvent objects)",
+        "homevolt_local_api/calendar.py",
+        "_shown",
+    ),
+)
+
+
+def _breakdown(
+    stats: pstats.Stats, parts: tuple[tuple[str, str, str], ...], count: int
+) -> list[str]:
+    """Each part's CPU per call of the whole, and its share of all CPU profiled."""
+    table: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
+    total: float = stats.total_tt  # type: ignore[attr-defined]
+    lines = [f"{'all CPU profiled':54} {total / count * 1000:7.2f} ms  100 %"]
+    for label, path, name in parts:
+        spent = sum(
+            values[3]
+            for (filename, _, function), values in table.items()
+            if function == name and filename.endswith(path)
+        )
+        lines.append(f"{label:54} {spent / count * 1000:7.2f} ms {spent / total * 100:4.0f} %")
+    return lines
 
 
 @pytest.mark.parametrize(("units", "title"), [(1, "1 unit"), (2, "2-unit cluster")])
@@ -369,6 +452,15 @@ def _write_report(results: list[Scenario]) -> None:
             ratio = f"{ours[key] / core[key]:.2f}" if key in RATIOS and core[key] else ""
             row += f"{form.format(ours[key]):>22}{form.format(core[key]):>9}{ratio:>8}"
         lines.append(row)
+    for scenario in results:
+        ratios = [
+            statistics.median(ours) / statistics.median(core)
+            for ours, core in zip(scenario.ours.cpu, scenario.core.cpu, strict=True)
+        ]
+        lines.append(
+            f"{scenario.title}: CPU ratio ours/core per repeat "
+            + ", ".join(f"{ratio:.2f}" for ratio in ratios)
+        )
     lines += [
         "",
         "CPU per refresh: from the refresh until Home Assistant is idle (state writes included).",
@@ -384,8 +476,11 @@ def _write_report(results: list[Scenario]) -> None:
                 for name, count in sorted(side.requests.items())
             )
             lines.append(f"{scenario.title}, {side.name} requests per hour: {counts}")
+    for scenario in results:
+        for what, breakdown in scenario.profile.items():
+            lines += ["", f"Ours, {scenario.title}, per {what} under cProfile (CPU):", *breakdown]
     if PROFILE:
-        lines.append(f"cProfile of ours: {REPORT.parent}/profile-*.txt")
+        lines.append(f"cProfile of ours in full: {REPORT.parent}/profile-*.txt")
     cpu = max(ours["cpu_median_ms"] / core["cpu_median_ms"] for ours, core in figures)
     requests = max(ours["requests_per_hour"] / core["requests_per_hour"] for ours, core in figures)
     lines += [
