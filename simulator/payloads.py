@@ -30,7 +30,7 @@ def _phases(system: BatterySystem, total: float, *, zero: bool = False) -> list[
     return phases
 
 
-def _unit_block(system: BatterySystem, unit: UnitModel, *, full: bool) -> dict[str, Any]:
+def _unit_block(system: BatterySystem, unit: UnitModel) -> dict[str, Any]:
     usable = unit.rated_cap * unit.usable_fraction
     soc_ratio = unit.soc / 100
     low = float(system.param("battery_min_soc") or 0) / 100
@@ -94,6 +94,7 @@ def _unit_block(system: BatterySystem, unit: UnitModel, *, full: bool) -> dict[s
             "fw_version": "V1.10-97.0",
             "serial_number": f"F412FAE4{unit.ecu_id % 65536:04X}",
         },
+        "inv_config": {"ffr_fstart_freq": 9900},
         "ems_config": {
             "grid_code_preset": 9,
             "grid_code_preset_str": "Sweden",
@@ -138,7 +139,12 @@ def _unit_block(system: BatterySystem, unit: UnitModel, *, full: bool) -> dict[s
             "l2_l3": round(_voltage(system, 1) * 17.32),
             "l3_l1": round(_voltage(system, 2) * 17.32),
         },
-        "ems_current": {"l1": 0, "l2": 0, "l3": 0},
+        # Every real unit sends the block (scale unknown: every capture is 0 at a few watts);
+        # here the inverter's current per phase in deci-amperes, like the voltages' deci-volts.
+        "ems_current": {
+            f"l{phase + 1}": round(abs(unit.power) / PHASES / _voltage(system, phase) * 10)
+            for phase in range(PHASES)
+        },
         "ems_aggregate": {
             "imported_kwh": round(unit.produced_wh / 1000, 2),
             "exported_kwh": round(unit.consumed_wh / 1000, 2),
@@ -151,8 +157,6 @@ def _unit_block(system: BatterySystem, unit: UnitModel, *, full: bool) -> dict[s
             "last_timestamp_ms": int(system.now * 1000),
             "last_decrypt_age_ms": 517,
         }
-    if not full:
-        block.pop("ems_current")
     return block
 
 
@@ -203,7 +207,7 @@ def _sensor(
 def ems(system: BatterySystem) -> dict[str, Any]:
     """ems.json."""
     old = system.firmware == "2025"
-    units = [_unit_block(system, unit, full=old) for unit in system.units]
+    units = [_unit_block(system, unit) for unit in system.units]
     sensors: list[dict[str, Any]] = []
     if not old:
         for unit, block in zip(system.units, units, strict=True):

@@ -98,6 +98,8 @@ class Simulator:
         self._failures = 0
         self._locked_until = 0.0
         self.requests: Counter[str] = Counter()
+        # Body bytes sent per request kind, for measuring a client's load on the device.
+        self.sent_bytes: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
         self._pending: set[asyncio.Handle] = set()
         self.url = ""
@@ -191,7 +193,14 @@ class Simulator:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if request.path.startswith("/_sim/"):
             return await self._control(request)
-        self.requests[f"{request.method} {request.path}"] += 1
+        kind = f"{request.method} {request.path}"
+        self.requests[kind] += 1
+        response = await self._respond(request)
+        if isinstance(response, web.Response) and isinstance(response.body, bytes):
+            self.sent_bytes[kind] += len(response.body)
+        return response
+
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
         if self.rebooting:
             return web.Response(status=503, text="Service Unavailable")
         if not self._authorized(request):
@@ -325,6 +334,7 @@ class Simulator:
             "ota": asdict(self.system.ota),
             "faults": asdict(self.faults),
             "requests": dict(self.requests),
+            "sent_bytes": dict(self.sent_bytes),
         }
 
     async def _control(self, request: web.Request) -> web.Response:
@@ -365,6 +375,7 @@ class Simulator:
                 self.reboot()
             elif action == "requests" and request.method == "DELETE":
                 self.requests.clear()
+                self.sent_bytes.clear()
             else:
                 return web.Response(status=404, text="unknown control")
         except (KeyError, IndexError, TypeError, ValueError) as err:

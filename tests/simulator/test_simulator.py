@@ -20,6 +20,7 @@ from custom_components.homevolt_local_api.api import (
 )
 from simulator.__main__ import parse_args
 from simulator.server import Faults
+from tests.conftest import load_fixture
 
 
 async def test_auth_and_back_off(
@@ -55,6 +56,22 @@ async def test_no_password(start_sim: Any, session: aiohttp.ClientSession) -> No
     sim = await start_sim(password=None)
     async with session.get(f"{sim.url}/ems.json") as response:
         assert response.status == 200
+
+
+async def test_counts_requests_and_body_bytes(
+    start_sim: Any, session: aiohttp.ClientSession, control_for: Any
+) -> None:
+    sim = await start_sim(password=None)
+    sizes = []
+    for _ in range(2):
+        async with session.get(f"{sim.url}/ems.json") as response:
+            sizes.append(len(await response.read()))
+    assert sim.requests["GET /ems.json"] == 2
+    assert sim.sent_bytes["GET /ems.json"] == sum(sizes)
+    assert (await control_for(sim)("state"))["sent_bytes"] == {"GET /ems.json": sum(sizes)}
+    async with session.delete(f"{sim.url}/_sim/requests") as response:
+        assert response.status == 200
+    assert not sim.requests and not sim.sent_bytes
 
 
 async def test_paths(start_sim: Any, session: aiohttp.ClientSession) -> None:
@@ -277,6 +294,23 @@ async def test_firmware_shapes(
         assert ems.device_utc_offset in (timedelta(hours=1), timedelta(hours=2))
     # Either form on the wire, one form in the model.
     assert ems.leader.ecu_id == sim.system.units[0].ecu_hex
+
+
+@pytest.mark.parametrize(
+    ("firmware", "sample"), [("2025", "ems_2025.json"), ("2026", "ems_2026_cluster.json")]
+)
+async def test_unit_blocks_carry_every_block_of_a_real_payload(
+    start_sim: Any, session: aiohttp.ClientSession, firmware: str, sample: str
+) -> None:
+    """Other clients index these blocks directly (core's library needs `ems_current`)."""
+    sim = await start_sim(firmware=firmware, password=None, units=2)
+    async with session.get(f"{sim.url}/ems.json") as response:
+        raw = await response.json()
+    expected = set(load_fixture(sample)["ems"][0]) - {"peer"}
+    for block in raw["ems"]:
+        assert expected <= set(block), expected - set(block)
+        assert set(block["ems_current"]) == {"l1", "l2", "l3"}
+        assert all(isinstance(value, int) for value in block["ems_current"].values())
 
 
 async def test_unsupported_mode_on_older_firmware(start_sim: Any, client_for: Any) -> None:
