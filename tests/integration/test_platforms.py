@@ -206,7 +206,7 @@ async def test_diagnostics_redacted(
     assert result["entry"]["data"]["password"] == "**REDACTED**"
 
 
-PUBLISHED = Path("tests/fixtures/published/martinwelen-2026-02-13")
+PUBLISHED = Path("tests/fixtures/captures/martinwelen-2026-02-13")
 # Identity and location in a real unit's status.json; the capture left the LTE cell empty, so
 # the test fills it in the way a unit with a cell fix reports it.
 IDENTITY = {
