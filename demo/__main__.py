@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
+import re
 import shutil
 import signal
 import subprocess
@@ -349,6 +350,26 @@ async def simulator_state(session: aiohttp.ClientSession, site: Site) -> dict[st
         return result
 
 
+def logged_problems(path: Path) -> list[str]:
+    """Log records at warning or above that concern this integration (tracebacks included).
+
+    Home Assistant's own notice that a custom integration is loaded does not count.
+    """
+    records: list[str] = []
+    for line in path.read_text(errors="replace").splitlines():
+        if re.match(r"\d{4}-\d\d-\d\d ", line) or not records:
+            records.append(line)
+        else:
+            records[-1] += "\n" + line
+    return [
+        record
+        for record in records
+        if re.match(r"\S+ \S+ (WARNING|ERROR|CRITICAL) ", record)
+        and OURS in record
+        and "which has not been tested by Home Assistant" not in record
+    ]
+
+
 async def check(session: aiohttp.ClientSession, site: Site, token: str) -> list[str]:
     """Verify the demo end to end; the failures found."""
     failures: list[str] = []
@@ -460,6 +481,13 @@ async def check(session: aiohttp.ClientSession, site: Site, token: str) -> list[
         expect(
             not foreign, f"no repair issue but this integration's ({', '.join(foreign) or 'none'})"
         )
+        ours_logged = logged_problems(site.work / "home-assistant.log")
+        expect(
+            not ours_logged,
+            f"nothing of this integration logged at warning or above ({len(ours_logged)})",
+        )
+        for record in ours_logged[:5]:
+            print(f"       {record[:300]}", flush=True)
     finally:
         await client.close()
     return failures
