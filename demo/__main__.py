@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from datetime import datetime
 import json
 import os
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from demo import ports
+from demo import energy, ports
 from demo.ports import HOST, Claim, PortError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,8 +141,9 @@ def prepare_config(site: Site) -> None:
     )
 
 
-def start_simulator(site: Site) -> subprocess.Popen[bytes]:
+def start_simulator(site: Site, start: datetime | None = None) -> subprocess.Popen[bytes]:
     site.work.mkdir(parents=True, exist_ok=True)
+    since = ["--start", start.isoformat()] if start else []
     sim_log = (site.work / "simulator.log").open("wb")
     return subprocess.Popen(
         [
@@ -156,6 +158,7 @@ def start_simulator(site: Site) -> subprocess.Popen[bytes]:
             SIM_PASSWORD,
             "--seed",
             "3",
+            *since,
         ],
         cwd=ROOT,
         stdout=sim_log,
@@ -370,7 +373,38 @@ def logged_problems(path: Path) -> list[str]:
     ]
 
 
-async def check(session: aiohttp.ClientSession, site: Site, token: str) -> list[str]:
+async def check_energy(client: Client, history: energy.History, expect: Any) -> None:
+    """The Energy dashboard: its settings are valid and the imported hours add up."""
+    prefs = await client.ws({"type": "energy/get_prefs"})
+    kinds = [source["type"] for source in prefs["energy_sources"]]
+    expect(kinds == ["grid", "solar", "battery"], f"the Energy dashboard has {', '.join(kinds)}")
+    validation = await client.ws({"type": "energy/validate"})
+    problems = [issue for issues in validation["energy_sources"] for issue in issues]
+    expect(not problems, f"the Energy dashboard's settings validate ({problems or 'no issues'})")
+    stats = await client.ws(
+        {
+            "type": "recorder/statistics_during_period",
+            "start_time": history.hours[0].isoformat(),
+            "statistic_ids": list(history.counters),
+            "period": "hour",
+            "types": ["change"],
+        }
+    )
+    for entity, counters in history.counters.items():
+        changes = [row["change"] for row in stats.get(entity, [])]
+        total = counters[-1] - counters[0]
+        expect(
+            len(changes) >= len(history.hours) - 1
+            and min(changes, default=0) >= 0
+            and abs(sum(changes[: len(history.hours) - 1]) - total) < 0.01,
+            f"{entity}: {len(changes)} hours of history, {sum(changes):.2f} kWh "
+            f"({total:.2f} kWh counted on the virtual Homevolt)",
+        )
+
+
+async def check(
+    session: aiohttp.ClientSession, site: Site, token: str, history: energy.History
+) -> list[str]:
     """Verify the demo end to end; the failures found."""
     failures: list[str] = []
     client = Client(session, site.ha_url, token)
@@ -481,6 +515,7 @@ async def check(session: aiohttp.ClientSession, site: Site, token: str) -> list[
         expect(
             not foreign, f"no repair issue but this integration's ({', '.join(foreign) or 'none'})"
         )
+        await check_energy(client, history, expect)
         ours_logged = logged_problems(site.work / "home-assistant.log")
         expect(
             not ours_logged,
@@ -527,7 +562,7 @@ async def run(args: argparse.Namespace) -> int:
     code = 0
     try:
         async with aiohttp.ClientSession() as session:
-            processes.append(simulator := start_simulator(site))
+            processes.append(simulator := start_simulator(site, energy.history_start()))
             await wait_for_own(
                 session,
                 process=simulator,
@@ -537,7 +572,11 @@ async def run(args: argparse.Namespace) -> int:
                 what="the virtual Homevolt",
                 logs=site.work / "simulator.log",
             )
-            log(f"virtual Homevolt at {site.sim_url} (admin / {SIM_PASSWORD})")
+            history = await energy.run_to_now(session, site.sim_url, SIM_PASSWORD)
+            log(
+                f"virtual Homevolt at {site.sim_url} (admin / {SIM_PASSWORD}), "
+                f"run from {history.hours[0]:%Y-%m-%d %H:%M} UTC to now for the Energy dashboard"
+            )
             processes.append(hass := start_home_assistant(site))
             await wait_for_own(
                 session,
@@ -553,14 +592,17 @@ async def run(args: argparse.Namespace) -> int:
             client = Client(session, site.ha_url, token)
             try:
                 await ignore_installation_method_issue(client)
+                for message in energy.statistics(history):
+                    await client.ws(message)
+                await add_homevolt(session, site, token)
+                await client.ws(energy.PREFERENCES)
             finally:
                 await client.close()
-            await add_homevolt(session, site, token)
             log(f"Home Assistant {version} at {site.ha_url} — log in as {USER} / {PASSWORD}")
             log(f"its configuration and logs: {site.work.relative_to(ROOT)}/")
             if args.check:
                 await asyncio.sleep(3)
-                failures = await check(session, site, token)
+                failures = await check(session, site, token, history)
                 log("check passed" if not failures else f"check FAILED: {len(failures)} problem(s)")
                 code = 1 if failures else 0
             else:
