@@ -122,6 +122,16 @@ async def main(ha_url: str) -> None:
             await page.shot("grid-sensor")
             await page.goto(f"{ha_url}/calendar", settle=6)
             await page.shot("schedule-calendar")
+            # The Energy dashboard (scripts/demo sets it up with the imported history).
+            await page.send(
+                "Emulation.setDeviceMetricsOverride",
+                width=WIDTH,
+                height=1500,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
+            await page.goto(f"{ha_url}/energy", settle=10)
+            await page.shot("energy")
 
 
 if __name__ == "__main__":
