@@ -4,9 +4,10 @@ Foreign servers here are aiohttp servers on 127.0.0.1 that record every request;
 server is the real simulator, started the way scripts/demo starts it.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 import contextlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 import subprocess
 import sys
@@ -136,11 +137,13 @@ async def test_a_second_demo_never_takes_the_first_ones_port() -> None:
 
 
 @contextlib.contextmanager
-def simulator_on(port: int, tmp_path: Path) -> subprocess.Popen[bytes]:
+def simulator_on(
+    port: int, tmp_path: Path, start: datetime | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     site = demo.Site(ha_port=port, sim_port=port)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(demo, "DEMO_DIR", tmp_path)
-        process = demo.start_simulator(site)
+        process = demo.start_simulator(site, start)
     try:
         yield process
     finally:
