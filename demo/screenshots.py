@@ -23,6 +23,23 @@ CDP_PORT = 9333
 WIDTH, HEIGHT = 1400, 1000
 
 
+# Clicks the Energy dashboard's "previous period" button, wherever the frontend's shadow DOMs
+# put it; true when it found one.
+PREVIOUS_PERIOD = """
+(() => {
+  const walk = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      const label = el.getAttribute('label') || el.getAttribute('aria-label') || '';
+      if (/previous/i.test(label)) { el.click(); return true; }
+      if (el.shadowRoot && walk(el.shadowRoot)) return true;
+    }
+    return false;
+  };
+  return walk(document);
+})()
+"""
+
+
 class Page:
     """One browser tab over the DevTools protocol."""
 
@@ -131,6 +148,15 @@ async def main(ha_url: str) -> None:
                 mobile=False,
             )
             await page.goto(f"{ha_url}/energy", settle=10)
+            # Yesterday: a whole day of the virtual Homevolt, sun included ("today" may be night).
+            clicked = await page.send(
+                "Runtime.evaluate",
+                expression=PREVIOUS_PERIOD,
+                returnByValue=True,
+            )
+            await asyncio.sleep(6)
+            if not clicked.get("result", {}).get("value"):
+                print("screenshots: no previous-period button found; energy.png shows today")
             await page.shot("energy")
 
 
