@@ -1,9 +1,10 @@
 """Try the integration without a battery: a virtual Homevolt and a real Home Assistant.
 
-`scripts/demo` starts both, onboards Home Assistant with a demo user and adds the Homevolt
-through the config flow, then waits for Ctrl-C. `scripts/demo --check` does the same without
-waiting and verifies, as a client would, that the entities exist with plausible values and that
-an action changes what the simulated battery does; it exits 0 or 1.
+`scripts/demo` starts both on free loopback ports (8123 and 8099 unless taken), onboards Home
+Assistant with a demo user, adds the Homevolt through the config flow and sets up the Energy
+dashboard, then waits for Ctrl-C. `scripts/demo --check` does the same without waiting and
+verifies, as a client would, that the entities exist with plausible values, that an action
+changes what the simulated battery does, and that nothing else is red; it exits 0 or 1.
 """
 
 import argparse
