@@ -8,6 +8,8 @@ REQ_HASH=$(sha256sum "$ROOT/requirements_test.txt" | cut -c1-16)
 ROOTFS_VERSION=1
 ROOTFS="$CACHE/rootfs-forky-v$ROOTFS_VERSION"
 CHROOT_VENV="/opt/venv-$REQ_HASH"
+# The venv on the host, when a suitable Python is on PATH (scripts/demo may point both elsewhere).
+HOST_VENV="$ROOT/.venv"
 # The repository is bind-mounted here inside the root filesystem.
 CHROOT_SRC=/src
 
@@ -59,7 +61,7 @@ passed_env() {
 run_in_env() {
     case "$(env_kind)" in
         host)
-            cd "$ROOT" && PATH="$ROOT/.venv/bin:$PATH" VIRTUAL_ENV="$ROOT/.venv" exec "$@"
+            cd "$ROOT" && PATH="$HOST_VENV/bin:$PATH" VIRTUAL_ENV="$HOST_VENV" exec "$@"
             ;;
         chroot)
             local -a vars=()
