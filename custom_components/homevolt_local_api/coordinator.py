@@ -17,7 +17,7 @@ from .api import (
     HomevoltAuthenticationError,
     HomevoltClient,
     HomevoltError,
-    HomevoltResponseError,
+    HomevoltTimeoutError,
     HomevoltUnsupportedError,
     Parameters,
     Schedule,
@@ -59,6 +59,8 @@ class HomevoltData:
     params: Parameters | None = None
     error_report: tuple[ErrorReportItem, ...] | None = None
     fetched: dict[str, datetime] = field(default_factory=dict)
+    unreadable: frozenset[str] = frozenset()
+    """Parts whose last read failed: they are None, and what they describe is unknown."""
 
     @property
     def system_id(self) -> str:
@@ -122,22 +124,34 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 value: Any
                 try:
                     value = await read()
+                except HomevoltAuthenticationError:
+                    raise
                 except HomevoltUnsupportedError:
                     LOGGER.debug("%s is not offered by this firmware", part)
                     self._unsupported.add(part)
                     continue
-                except HomevoltResponseError as err:
-                    # One odd endpoint must not take the battery's sensors down with it: what
-                    # it describes becomes unknown until it reads well again.
+                except HomevoltError as err:
+                    # One failing endpoint must not take the battery's sensors down with it:
+                    # what it describes is unknown until it reads well (tried again next poll).
                     if part not in self._unreadable:
                         LOGGER.warning("Ignoring %s until it can be read: %s", part, err)
                         self._unreadable.add(part)
-                    value = None
-                else:
-                    if part in self._unreadable:
-                        LOGGER.info("%s can be read again", part)
-                        self._unreadable.discard(part)
-                updates: dict[str, Any] = {part: value, "fetched": {**data.fetched, part: now}}
+                    failed: dict[str, Any] = {
+                        part: None,
+                        "unreadable": frozenset(self._unreadable),
+                    }
+                    data = replace(data, **failed)
+                    if isinstance(err, HomevoltTimeoutError):
+                        break  # a hung device: the rest waits for the next poll, on time
+                    continue
+                if part in self._unreadable:
+                    LOGGER.info("%s can be read again", part)
+                    self._unreadable.discard(part)
+                updates: dict[str, Any] = {
+                    part: value,
+                    "fetched": {**data.fetched, part: now},
+                    "unreadable": frozenset(self._unreadable),
+                }
                 data = replace(data, **updates)
         except HomevoltAuthenticationError as err:
             raise ConfigEntryAuthFailed(

@@ -89,7 +89,7 @@ def _now() -> datetime:
 
 
 def _boot_time(data: HomevoltData) -> datetime | None:
-    if data.status is None or "status" not in data.fetched:
+    if data.status is None or data.status.uptime is None or "status" not in data.fetched:
         return None
     boot = data.fetched["status"] - data.status.uptime
     # Whole minutes, so that each read does not move the timestamp by milliseconds.
