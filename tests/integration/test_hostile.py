@@ -7,9 +7,10 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -230,3 +231,18 @@ async def test_diagnostics_send_nothing(
     await get_diagnostics_for_config_entry(hass, hass_client, entry)
     await _tick(hass, freezer, 60)
     assert sum(proxy.requests.values()) == before
+
+
+async def test_set_up_reads_a_400_digit_integer(
+    hass: HomeAssistant, sim: Simulator, proxy: HostileProxy
+) -> None:
+    """The form does not show "unknown": the value alone is ignored and the entry is made."""
+    proxy.mutations["/ems.json"] = lambda p: p["ems"][0]["ems_data"].update(power=10**400)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: proxy.url, CONF_PASSWORD: "homevolt"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert _state(hass, "sensor.homevolt_battery_power") == STATE_UNKNOWN
+    assert _state(hass, SOC) != STATE_UNAVAILABLE
