@@ -20,3 +20,5 @@ SCHEDULE_INTERVAL: Final = timedelta(seconds=60)
 STATUS_INTERVAL: Final = timedelta(minutes=5)
 ERROR_REPORT_INTERVAL: Final = timedelta(minutes=5)
 PARAMS_INTERVAL: Final = timedelta(hours=6)
+# A part whose read failed is tried again this soon (or at its own tier, if sooner).
+RETRY_INTERVAL: Final = timedelta(seconds=60)

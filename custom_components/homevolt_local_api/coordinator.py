@@ -30,6 +30,7 @@ from .const import (
     ERROR_REPORT_INTERVAL,
     LOGGER,
     PARAMS_INTERVAL,
+    RETRY_INTERVAL,
     SCHEDULE_INTERVAL,
     STATUS_INTERVAL,
 )
@@ -93,6 +94,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         self.client = client
         self._unsupported: set[str] = set()
         self._unreadable: set[str] = set()
+        self._failed_at: dict[str, datetime] = {}
 
     def _due(self, part: str, interval: timedelta, now: datetime) -> bool:
         if part in self._unsupported:
@@ -100,6 +102,9 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         data: HomevoltData | None = self.data  # None until the first refresh
         if data is None:
             return True
+        if part in self._failed_at:
+            retry = min(interval, RETRY_INTERVAL) - timedelta(seconds=1)
+            return now - self._failed_at[part] >= retry
         last = data.fetched.get(part)
         return last is None or now - last >= interval - timedelta(seconds=1)
 
@@ -132,10 +137,11 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                     continue
                 except HomevoltError as err:
                     # One failing endpoint must not take the battery's sensors down with it:
-                    # what it describes is unknown until it reads well (tried again next poll).
+                    # what it describes is unavailable until it reads well again.
                     if part not in self._unreadable:
                         LOGGER.warning("Ignoring %s until it can be read: %s", part, err)
                         self._unreadable.add(part)
+                    self._failed_at[part] = now
                     failed: dict[str, Any] = {
                         part: None,
                         "unreadable": frozenset(self._unreadable),
@@ -147,6 +153,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 if part in self._unreadable:
                     LOGGER.info("%s can be read again", part)
                     self._unreadable.discard(part)
+                self._failed_at.pop(part, None)
                 updates: dict[str, Any] = {
                     part: value,
                     "fetched": {**data.fetched, part: now},
