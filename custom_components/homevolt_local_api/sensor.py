@@ -70,6 +70,8 @@ class HomevoltSensorEntityDescription[T](SensorEntityDescription):
     exists_fn: Callable[[HomevoltData], bool] = lambda _: True
     attributes_fn: Callable[[T], dict[str, Any]] | None = None
     shown_while_offline: bool = False
+    reads: str | None = None
+    """The endpoint besides ems.json the value comes from: unavailable while it fails."""
 
 
 def _enum(value: str | None, options: list[str]) -> str | None:
@@ -270,6 +272,7 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[source.value for source in ScheduleSource],
         value_fn=lambda d: d.schedule.source.value if d.schedule and d.schedule.source else None,
+        reads="schedule",
     ),
     HomevoltSensorEntityDescription(
         key="battery_mode",
@@ -277,13 +280,15 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[mode.value for mode in BatteryMode],
         value_fn=_active_mode,
+        reads="schedule",
     ),
-    _power("power_setpoint", _active_setpoint),
+    _power("power_setpoint", _active_setpoint, reads="schedule"),
     HomevoltSensorEntityDescription(
         key="next_schedule_change",
         translation_key="next_schedule_change",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda d: d.schedule.next_change(_now()) if d.schedule else None,
+        reads="schedule",
     ),
 )
 
@@ -445,6 +450,11 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
     """A sensor reading one part of the system through its description."""
 
     entity_description: HomevoltSensorEntityDescription[T]
+
+    @property
+    def available(self) -> bool:
+        reads = self.entity_description.reads
+        return super().available and reads not in self.coordinator.data.unreadable
 
     @property
     def native_value(self) -> Value:

@@ -249,3 +249,31 @@ async def test_set_up_reads_a_400_digit_integer(
     await hass.async_block_till_done()
     assert _state(hass, "sensor.homevolt_battery_power") == STATE_UNKNOWN
     assert _state(hass, SOC) != STATE_UNAVAILABLE
+
+
+async def test_schedule_failure_takes_only_its_entities(
+    hass: HomeAssistant,
+    sim: Simulator,
+    proxy: HostileProxy,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await _setup(hass, sim, proxy)
+    schedule_entities = (
+        SCHEDULE_SOURCE,
+        "sensor.homevolt_battery_mode",
+        "calendar.homevolt_schedule",
+        "select.homevolt_battery_mode",
+        "switch.homevolt_local_mode",
+    )
+    proxy.faults["/schedule.json"] = "500"
+    await _tick(hass, freezer, 60)  # schedule.json's tier
+    for entity_id in schedule_entities:
+        assert _state(hass, entity_id) == STATE_UNAVAILABLE, entity_id
+    for entity_id in (SOC, FIRMWARE, TEMPERATURE):
+        assert _state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+    del proxy.faults["/schedule.json"]
+    await _tick(hass, freezer, 60)
+    for entity_id in schedule_entities:
+        assert _state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+    _no_tracebacks(caplog)
