@@ -150,9 +150,13 @@ class HostileProxy:
             return web.Response(body=b"\xff\xfe<html>", content_type="application/json")
         status, body, content_type = await self._forward(request)
         if status == 200 and path in self.mutations:
-            payload = json.loads(body)
-            self.mutations[path](payload)
-            body = json.dumps(payload).encode()
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                pass  # the simulator truncated it: pass that on as it is
+            else:
+                self.mutations[path](payload)
+                body = json.dumps(payload).encode()
         if fault == "truncate":
             body = body[: len(body) // 2]
         if fault == "trickle":
