@@ -133,9 +133,12 @@ class HomevoltClient:
             sock_read=READ_TIMEOUT,
         )
         self._ssl: bool = verify_ssl if self.base_url.scheme == "https" else True
-        self._headers = _Headers(
-            {"Authorization": aiohttp.encode_basic_auth(USERNAME, password)} if password else {}
-        )
+        # Only the encodings _read_body can inflate within its cap.
+        self._headers = _Headers({aiohttp.hdrs.ACCEPT_ENCODING: "gzip, deflate"})
+        if password:
+            self._headers[aiohttp.hdrs.AUTHORIZATION] = aiohttp.encode_basic_auth(
+                USERNAME, password
+            )
         self._device_timezone = device_timezone
         self._deadline = REQUEST_DEADLINE if deadline is None else deadline
         self._answers: dict[str, Json] = {}
@@ -166,10 +169,18 @@ class HomevoltClient:
         async with self._request_lock:
             try:
                 async with asyncio.timeout(self._deadline):
-                    status, body = await self._send(method, url, path, data)
-                    if method == "GET" and status in _RETRY_STATUSES:
-                        _LOGGER.debug("%s answered %s; reading it once more", path, status)
-                        status, body = await self._send(method, url, path, data, retry=False)
+                    failure: object = None
+                    try:
+                        status, body = await self._send(method, url, path, data)
+                        if method == "GET" and status in _RETRY_STATUSES:
+                            failure = status
+                    except _ConnectionLostError as err:
+                        if method != "GET":
+                            raise  # a write may have arrived: never sent twice
+                        failure = err
+                    if failure is not None:
+                        _LOGGER.debug("%s failed (%s); reading it once more", path, failure)
+                        status, body = await self._send(method, url, path, data)
             except TimeoutError as err:
                 raise HomevoltTimeoutError(f"{path}: the device did not answer in time") from err
         if status in (401, 403):
@@ -188,10 +199,8 @@ class HomevoltClient:
         url: URL,
         path: str,
         data: dict[str, str] | None,
-        *,
-        retry: bool = True,
     ) -> tuple[int, bytes]:
-        """One request; a read whose connection was reset is sent once more (writes never)."""
+        """One request: its status and (capped, decompressed) body."""
         try:
             async with self._session.request(
                 method,
@@ -208,15 +217,8 @@ class HomevoltClient:
             raise  # aiohttp's own timeouts are ClientErrors too: they stay timeouts
         except aiohttp.ClientConnectorError as err:
             raise HomevoltConnectionError(f"cannot connect to {url.host}: {err}") from err
-        except (
-            aiohttp.ServerDisconnectedError,
-            aiohttp.ClientOSError,
-            aiohttp.ClientPayloadError,
-        ) as err:
-            if method == "GET" and retry:
-                _LOGGER.debug("%s: connection lost (%s); reading it once more", path, err)
-                return await self._send(method, url, path, data, retry=False)
-            raise HomevoltConnectionError(f"{path}: {err.__class__.__name__}: {err}") from err
+        except aiohttp.ClientPayloadError as err:
+            raise _ConnectionLostError(f"{path}: {err.__class__.__name__}: {err}") from err
         except aiohttp.ClientError as err:
             raise HomevoltConnectionError(f"{path}: {err.__class__.__name__}: {err}") from err
 
@@ -497,11 +499,20 @@ class HomevoltClient:
         return moment.astimezone(UTC).replace(tzinfo=None)
 
 
+class _ConnectionLostError(HomevoltConnectionError):
+    """The connection broke in the middle of the answer: a read may be retried.
+
+    (A reset before the answer is resent once by aiohttp itself, for reads only.)
+    """
+
+
 class _Headers(dict[str, str]):
     """Request headers that never show the credentials in a repr or a log line."""
 
     def __repr__(self) -> str:
-        return repr(dict.fromkeys(self, "**REDACTED**"))
+        return repr(
+            {k: "**REDACTED**" if k == aiohttp.hdrs.AUTHORIZATION else v for k, v in self.items()}
+        )
 
 
 async def _read_body(response: aiohttp.ClientResponse, path: str) -> bytes:
