@@ -61,7 +61,7 @@ class HomevoltData:
     error_report: tuple[ErrorReportItem, ...] | None = None
     fetched: dict[str, datetime] = field(default_factory=dict)
     unreadable: frozenset[str] = frozenset()
-    """Parts whose last read failed: they are None, and what they describe is unknown."""
+    """Parts whose last read failed: they are None, and the entities reading them unavailable."""
 
     @property
     def system_id(self) -> str:

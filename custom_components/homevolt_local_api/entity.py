@@ -276,9 +276,8 @@ def build_entities(
     """A platform's entities on every device: descriptions per kind of device.
 
     `system` goes on the device with the totals, `leader` (what status.json tells) on the unit
-    the integration talks to,
-    `cluster_unit` on each unit only when there are several. A description with an `exists_fn`
-    is skipped when the data says it does not apply.
+    the integration talks to, `cluster_unit` on each unit only when there are several. A
+    description with an `exists_fn` is skipped when the data says it does not apply.
     """
     data = coordinator.data
 
