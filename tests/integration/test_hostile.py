@@ -277,3 +277,27 @@ async def test_schedule_failure_takes_only_its_entities(
     for entity_id in schedule_entities:
         assert _state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
     _no_tracebacks(caplog)
+
+
+async def test_secrets_stay_out_of_logs_and_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    sim: Simulator,
+    proxy: HostileProxy,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    entry = await _setup(hass, sim, proxy)
+    for path, fault in (("/ems.json", "reset"), ("/ems.json", "bomb"), ("/status.json", "500")):
+        proxy.faults[path] = fault
+        await _tick(hass, freezer, 300)
+        proxy.faults.clear()
+    sim.options.password = "changed"
+    await _tick(hass, freezer, 15)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    header = "YWRtaW46aG9tZXZvbHQ="  # base64 of admin:homevolt
+    for text in (caplog.text, repr(diagnostics), repr(entry.runtime_data.coordinator.client)):
+        assert "admin:homevolt" not in text
+        assert header not in text
+    assert diagnostics["entry"]["data"][CONF_PASSWORD] == "**REDACTED**"
