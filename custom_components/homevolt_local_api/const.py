@@ -29,3 +29,6 @@ OTA_ACTIVE_INTERVAL: Final = timedelta(seconds=60)
 # this long: longer than a mesh hiccup, a firmware update or a service visit over a weekend,
 # short enough that a unit taken away stops showing as unavailable within a week.
 STALE_DEVICE_AFTER: Final = timedelta(days=7)
+
+# A part whose read failed is tried again this soon (or at its own tier, if sooner).
+RETRY_INTERVAL: Final = timedelta(seconds=60)

@@ -133,6 +133,8 @@ class HomevoltControl:
     def min_soc(self) -> float | None:
         """The minimum SOC in force: the parameter when the unit has it, else the entry's."""
         params = self.coordinator.data.params
+        if "params" in self.coordinator.data.unreadable:
+            return None  # never the schedule's value in place of a parameter we cannot read
         if params is not None and params.has_minimum_soc:
             return params.minimum_soc
         entry = self.current_entry()

@@ -19,7 +19,7 @@ from .api import (
     HomevoltAuthenticationError,
     HomevoltClient,
     HomevoltError,
-    HomevoltResponseError,
+    HomevoltTimeoutError,
     HomevoltUnsupportedError,
     Parameters,
     Schedule,
@@ -32,6 +32,7 @@ from .const import (
     OTA_ACTIVE_INTERVAL,
     OTA_INTERVAL,
     PARAMS_INTERVAL,
+    RETRY_INTERVAL,
     SCAN_INTERVAL,
     SCHEDULE_INTERVAL,
     STALE_DEVICE_AFTER,
@@ -71,6 +72,8 @@ class HomevoltData:
     fetched: dict[str, datetime] = field(default_factory=dict)
     cluster: bool = False
     """Whether the system has several units; it stays one when units drop out of a poll."""
+    unreadable: frozenset[str] = frozenset()
+    """Parts whose last read failed: they are None, and the entities reading them unavailable."""
 
     @property
     def system_id(self) -> str:
@@ -137,6 +140,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         # restart does not start the count again.
         self._missing_since: dict[str, datetime] = {}
         self._missing_store = missing_devices_store(hass, entry.entry_id)
+        self._failed_at: dict[str, datetime] = {}
 
     async def async_load_missing_devices(self) -> None:
         """Since when each device has been missing, as stored before a restart."""
@@ -154,6 +158,9 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         data: HomevoltData | None = self.data  # None until the first refresh
         if data is None:
             return True
+        if part in self._failed_at:
+            retry = min(interval, RETRY_INTERVAL) - timedelta(seconds=1)
+            return now - self._failed_at[part] >= retry
         last = data.fetched.get(part)
         return last is None or now - last >= interval - timedelta(seconds=1)
 
@@ -190,22 +197,36 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 value: Any
                 try:
                     value = await read()
+                except HomevoltAuthenticationError:
+                    raise
                 except HomevoltUnsupportedError:
                     LOGGER.debug("%s is not offered by this firmware", part)
                     self._unsupported.add(part)
                     continue
-                except HomevoltResponseError as err:
-                    # One odd endpoint must not take the battery's sensors down with it: what
-                    # it describes becomes unknown until it reads well again.
+                except HomevoltError as err:
+                    # One failing endpoint must not take the battery's sensors down with it:
+                    # what it describes is unavailable until it reads well again.
                     if part not in self._unreadable:
                         LOGGER.warning("Ignoring %s until it can be read: %s", part, err)
                         self._unreadable.add(part)
-                    value = None
-                else:
-                    if part in self._unreadable:
-                        LOGGER.info("%s can be read again", part)
-                        self._unreadable.discard(part)
-                updates: dict[str, Any] = {part: value, "fetched": {**data.fetched, part: now}}
+                    self._failed_at[part] = now
+                    failed: dict[str, Any] = {
+                        part: None,
+                        "unreadable": frozenset(self._unreadable),
+                    }
+                    data = replace(data, **failed)
+                    if isinstance(err, HomevoltTimeoutError):
+                        break  # a hung device: the rest waits for the next poll, on time
+                    continue
+                if part in self._unreadable:
+                    LOGGER.info("%s can be read again", part)
+                    self._unreadable.discard(part)
+                self._failed_at.pop(part, None)
+                updates: dict[str, Any] = {
+                    part: value,
+                    "fetched": {**data.fetched, part: now},
+                    "unreadable": frozenset(self._unreadable),
+                }
                 data = replace(data, **updates)
         except HomevoltAuthenticationError as err:
             if previous is None or self._refusals.refused(now):

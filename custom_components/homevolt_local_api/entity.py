@@ -240,6 +240,11 @@ def system_target(data: HomevoltData) -> HomevoltData:
     return data
 
 
+def status_target(data: HomevoltData) -> HomevoltData | None:
+    """The leader as status.json describes it: unavailable while status.json fails."""
+    return None if data.status is None else data
+
+
 class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
     """A Homevolt entity of one part of the system (`target`).
 
@@ -317,9 +322,9 @@ def build_entities(
 ) -> list[HomevoltEntity[Any]]:
     """A platform's entities on every device: descriptions per kind of device.
 
-    `system` goes on the device with the totals, `leader` on the unit the integration talks to,
-    `cluster_unit` on each unit only when there are several. A description with an `exists_fn`
-    is skipped when the data says it does not apply.
+    `system` goes on the device with the totals, `leader` (what status.json tells) on the unit
+    the integration talks to, `cluster_unit` on each unit only when there are several. A
+    description with an `exists_fn` is skipped when the data says it does not apply.
     """
     data = coordinator.data
 
@@ -333,7 +338,7 @@ def build_entities(
         if exists(d)
     ]
     leader_info = unit_device_info(coordinator, data.ems.leader)
-    entities += [make(d, leader_info, "leader", system_target) for d in leader if exists(d)]
+    entities += [make(d, leader_info, "leader", status_target) for d in leader if exists(d)]
     for each_unit in data.ems.units:
         scope = f"unit_{each_unit.ecu_id}"
         info = unit_device_info(coordinator, each_unit)

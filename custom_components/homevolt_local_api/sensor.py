@@ -86,6 +86,8 @@ class HomevoltSensorEntityDescription[T](SensorEntityDescription):
     shown_while_offline: bool = False
     # A clamp's counter means something else on a solar clamp than on a grid clamp.
     clamp_translation_keys: Mapping[SensorFunction, str] = field(default_factory=dict)
+    reads: str | None = None
+    """The endpoint besides ems.json the value comes from: unavailable while it fails."""
 
 
 def _enum(value: str | None, options: list[str]) -> str | None:
@@ -105,7 +107,7 @@ def _now() -> datetime:
 
 
 def _boot_time(data: HomevoltData) -> datetime | None:
-    if data.status is None or "status" not in data.fetched:
+    if data.status is None or data.status.uptime is None or "status" not in data.fetched:
         return None
     boot = data.fetched["status"] - data.status.uptime
     # Whole minutes, so that each read does not move the timestamp by milliseconds.
@@ -288,6 +290,7 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[source.value for source in ScheduleSource],
         value_fn=lambda d: d.schedule.source.value if d.schedule and d.schedule.source else None,
+        reads="schedule",
     ),
     HomevoltSensorEntityDescription(
         key="battery_mode",
@@ -295,13 +298,15 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[mode.value for mode in BatteryMode],
         value_fn=_active_mode,
+        reads="schedule",
     ),
-    _power("power_setpoint", _active_setpoint),
+    _power("power_setpoint", _active_setpoint, reads="schedule"),
     HomevoltSensorEntityDescription(
         key="next_schedule_change",
         translation_key="next_schedule_change",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda d: d.schedule.next_change(_now()) if d.schedule else None,
+        reads="schedule",
     ),
 )
 
@@ -469,6 +474,11 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
             key = self.entity_description.clamp_translation_keys.get(target.function)
             if key is not None:
                 self._attr_translation_key = key
+
+    @property
+    def available(self) -> bool:
+        reads = self.entity_description.reads
+        return super().available and reads not in self.coordinator.data.unreadable
 
     @property
     def native_value(self) -> Value:

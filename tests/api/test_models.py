@@ -266,10 +266,6 @@ def test_error_report_and_nodes() -> None:
             "ems.json.sensors[2].total_power: expected a number, got null",
         ),
         (
-            lambda p: p["ems"][0]["ems_data"].__setitem__("frequency", float("nan")),
-            "ems.json.ems[0].ems_data.frequency: expected a finite number",
-        ),
-        (
             lambda p: p["ems"][0].__setitem__("bms_data", {}),
             "ems.json.ems[0].bms_data: expected a list, got an object",
         ),
@@ -289,7 +285,6 @@ def test_bad_ems_names_the_field(mutate: Any, message: str) -> None:
     [
         (parse_ems, [], "ems.json: expected an object, got a list"),
         (parse_status, {}, r"status.json.up_time: expected a number"),
-        (parse_status, {"up_time": -5}, "status.json.up_time: expected a positive number"),
         (parse_schedule, {"schedule": [{"id": 1}]}, r"schedule.json.schedule\[0\].type"),
         (parse_schedule, {"schedule": [{"id": "x", "type": 1}]}, r"schedule\[0\].id"),
         (parse_params, {}, "params.json: expected a list"),

@@ -238,7 +238,7 @@ async def test_odd_secondary_endpoint_does_not_take_sensors_down(
     sim.system.schedule_id = 42  # type: ignore[assignment]
     await _tick(hass, freezer, 60)
     assert hass.states.get("sensor.homevolt_state_of_charge").state != STATE_UNAVAILABLE
-    assert hass.states.get("sensor.homevolt_schedule_source").state == "unknown"
+    assert hass.states.get("sensor.homevolt_schedule_source").state == STATE_UNAVAILABLE
     assert caplog.text.count("Ignoring schedule until it can be read") == 1
     await _tick(hass, freezer, 60)
     assert caplog.text.count("Ignoring schedule until it can be read") == 1

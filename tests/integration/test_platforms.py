@@ -183,7 +183,6 @@ async def test_diagnostics_redacted(
         "schedule.json",
         "params.json",
         "error_report.json",
-        "nodes.json",
         "ota_manifest.json",
     }
     assert result["parsed"]["ems"]["units"][0]["state_of_charge"] > 0

@@ -4,9 +4,11 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 import json
+import logging
 import math
 import re
 from typing import Any, Self
+import zlib
 
 import aiohttp
 from yarl import URL
@@ -16,6 +18,7 @@ from .const import (
     CONNECT_TIMEOUT,
     CONSOLE_FAILURE,
     CONSOLE_SUCCESS,
+    MAX_BODY_BYTES,
     PARAM_LOCAL_MODE,
     PARAM_MIN_SOC,
     PATH_CONSOLE,
@@ -27,6 +30,7 @@ from .const import (
     PATH_SCHEDULE,
     PATH_STATUS,
     READ_TIMEOUT,
+    REQUEST_DEADLINE,
     USERNAME,
     BatteryMode,
     ScheduleSource,
@@ -51,6 +55,7 @@ from .models import (
     Node,
     Parameters,
     ParamValue,
+    Plausibility,
     Schedule,
     ScheduleEntry,
     ScheduleLimits,
@@ -63,6 +68,12 @@ from .models import (
     parse_schedule,
     parse_status,
 )
+
+_LOGGER = logging.getLogger(__name__)
+
+# A busy or rebooting device, or a proxy in front of it: worth one more read.
+_RETRY_STATUSES = frozenset({502, 503, 504})
+_CHUNK = 64 * 1024
 
 _HOST_NAME = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?)+$|^[0-9A-Fa-f:.]+$")
 _PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -108,11 +119,13 @@ class HomevoltClient:
         timeout: aiohttp.ClientTimeout | None = None,
         verify_ssl: bool = True,
         device_timezone: tzinfo | None = None,
+        deadline: float | None = None,
     ) -> None:
         """Create a client; nothing is sent until a method is called.
 
         `device_timezone` is the zone the device's clock is set to (the home's), used to write
-        schedule times when the device's own answers do not reveal its offset.
+        schedule times when the device's own answers do not reveal its offset. `deadline` bounds
+        each whole request in seconds (REQUEST_DEADLINE by default).
         """
         self.base_url = normalize_host(host)
         self._session = session
@@ -123,10 +136,16 @@ class HomevoltClient:
             sock_read=READ_TIMEOUT,
         )
         self._ssl: bool = verify_ssl if self.base_url.scheme == "https" else True
-        self._headers = (
-            {"Authorization": aiohttp.encode_basic_auth(USERNAME, password)} if password else {}
-        )
+        # Only the encodings _read_body can inflate within its cap.
+        self._headers = _Headers({aiohttp.hdrs.ACCEPT_ENCODING: "gzip, deflate"})
+        if password:
+            self._headers[aiohttp.hdrs.AUTHORIZATION] = aiohttp.encode_basic_auth(
+                USERNAME, password
+            )
         self._device_timezone = device_timezone
+        self._deadline = REQUEST_DEADLINE if deadline is None else deadline
+        self._answers: dict[str, Json] = {}
+        self.plausibility = Plausibility()
         self._request_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
         self._ems: EmsData | None = None
@@ -152,23 +171,21 @@ class HomevoltClient:
         url = self.base_url.with_path(path)
         async with self._request_lock:
             try:
-                async with self._session.request(
-                    method,
-                    url,
-                    data=data,
-                    headers=self._headers,
-                    timeout=self._timeout,
-                    ssl=self._ssl,
-                    allow_redirects=False,
-                ) as response:
-                    body = await response.read()
-                    status = response.status
+                async with asyncio.timeout(self._deadline):
+                    failure: object = None
+                    try:
+                        status, body = await self._send(method, url, path, data)
+                        if method == "GET" and status in _RETRY_STATUSES:
+                            failure = status
+                    except _ConnectionLostError as err:
+                        if method != "GET":
+                            raise  # a write may have arrived: never sent twice
+                        failure = err
+                    if failure is not None:
+                        _LOGGER.debug("%s failed (%s); reading it once more", path, failure)
+                        status, body = await self._send(method, url, path, data)
             except TimeoutError as err:
                 raise HomevoltTimeoutError(f"{path}: the device did not answer in time") from err
-            except aiohttp.ClientConnectorError as err:
-                raise HomevoltConnectionError(f"cannot connect to {url.host}: {err}") from err
-            except aiohttp.ClientError as err:
-                raise HomevoltConnectionError(f"{path}: {err.__class__.__name__}: {err}") from err
         if status in (401, 403):
             raise HomevoltAuthenticationError(f"{path}: the device refused the password ({status})")
         if status == 404:
@@ -179,63 +196,81 @@ class HomevoltClient:
             raise HomevoltResponseError(f"{path}: unexpected HTTP status {status}")
         return body.decode("utf-8", errors="replace")
 
+    async def _send(
+        self,
+        method: str,
+        url: URL,
+        path: str,
+        data: dict[str, str] | None,
+    ) -> tuple[int, bytes]:
+        """One request: its status and (capped, decompressed) body."""
+        try:
+            async with self._session.request(
+                method,
+                url,
+                data=data,
+                headers=self._headers,
+                timeout=self._timeout,
+                ssl=self._ssl,
+                allow_redirects=False,
+                auto_decompress=False,
+            ) as response:
+                return response.status, await _read_body(response, path)
+        except TimeoutError:
+            raise  # aiohttp's own timeouts are ClientErrors too: they stay timeouts
+        except aiohttp.ClientConnectorError as err:
+            raise HomevoltConnectionError(f"cannot connect to {url.host}: {err}") from err
+        except aiohttp.ClientPayloadError as err:
+            raise _ConnectionLostError(f"{path}: {err.__class__.__name__}: {err}") from err
+        except aiohttp.ClientError as err:
+            raise HomevoltConnectionError(f"{path}: {err.__class__.__name__}: {err}") from err
+
     async def _get_json(self, path: str) -> Json:
         text = await self._request("GET", path)
         try:
-            return json.loads(text, parse_constant=_reject_constant)
+            answer: Json = json.loads(text, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as err:
             raise HomevoltResponseError(f"{path.lstrip('/')}: not valid JSON") from err
+        self._answers[path.lstrip("/")] = answer
+        return answer
 
     # ----------------------------------------------------------------------------------------
     # reads
 
     async def ems(self) -> EmsData:
         """Read ems.json: every unit, its batteries and the CT sensors."""
-        data = parse_ems(await self._get_json(PATH_EMS))
+        data = parse_ems(await self._get_json(PATH_EMS), self.plausibility)
         self._ems = data
         return data
 
     async def status(self) -> Status:
         """Read status.json: firmware, connectivity, uptime."""
-        return parse_status(await self._get_json(PATH_STATUS))
+        return parse_status(await self._get_json(PATH_STATUS), self.plausibility)
 
     async def schedule(self) -> Schedule:
         """Read schedule.json: local mode and the schedule the battery follows."""
-        return parse_schedule(await self._get_json(PATH_SCHEDULE))
+        return parse_schedule(await self._get_json(PATH_SCHEDULE), self.plausibility)
 
     async def params(self) -> Parameters:
         """Read params.json (large: read it rarely)."""
-        return parse_params(await self._get_json(PATH_PARAMS))
+        return parse_params(await self._get_json(PATH_PARAMS), self.plausibility)
 
     async def error_report(self) -> tuple[ErrorReportItem, ...]:
         """Read error_report.json: the device's self-checks."""
-        return parse_error_report(await self._get_json(PATH_ERROR_REPORT))
+        return parse_error_report(await self._get_json(PATH_ERROR_REPORT), self.plausibility)
 
     async def nodes(self) -> tuple[Node, ...]:
         """Read nodes.json: the paired radio nodes (CT clamps)."""
-        return parse_nodes(await self._get_json(PATH_NODES))
+        return parse_nodes(await self._get_json(PATH_NODES), self.plausibility)
 
     async def ota_manifest(self) -> tuple[FirmwareUpdate, ...]:
         """Read ota_manifest.json: installed and offered firmware, and an update's progress."""
-        return parse_ota_manifest(await self._get_json(PATH_OTA_MANIFEST))
+        return parse_ota_manifest(await self._get_json(PATH_OTA_MANIFEST), self.plausibility)
 
-    async def raw_snapshot(self) -> dict[str, Json]:
-        """The raw JSON of every read endpoint, or the error each gave (for diagnostics)."""
-        snapshot: dict[str, Json] = {}
-        for path in (
-            PATH_EMS,
-            PATH_STATUS,
-            PATH_SCHEDULE,
-            PATH_PARAMS,
-            PATH_ERROR_REPORT,
-            PATH_NODES,
-            PATH_OTA_MANIFEST,
-        ):
-            try:
-                snapshot[path.lstrip("/")] = await self._get_json(path)
-            except HomevoltError as err:
-                snapshot[path.lstrip("/")] = {"error": f"{err.__class__.__name__}: {err}"}
-        return snapshot
+    @property
+    def last_answers(self) -> dict[str, Json]:
+        """The raw JSON each endpoint last answered (for diagnostics: nothing is sent)."""
+        return dict(self._answers)
 
     # ----------------------------------------------------------------------------------------
     # writes
@@ -469,6 +504,63 @@ class HomevoltClient:
         if offset is not None:
             return (moment.astimezone(UTC) + offset).replace(tzinfo=None)
         return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+class _ConnectionLostError(HomevoltConnectionError):
+    """The connection broke in the middle of the answer: a read may be retried.
+
+    (A reset before the answer is resent once by aiohttp itself, for reads only.)
+    """
+
+
+class _Headers(dict[str, str]):
+    """Request headers that never show the credentials in a repr or a log line."""
+
+    def __repr__(self) -> str:
+        return repr(
+            {k: "**REDACTED**" if k == aiohttp.hdrs.AUTHORIZATION else v for k, v in self.items()}
+        )
+
+
+async def _read_body(response: aiohttp.ClientResponse, path: str) -> bytes:
+    """The body, decompressed, refused as soon as it grows past MAX_BODY_BYTES either way."""
+    declared = response.content_length
+    if declared is not None and declared > MAX_BODY_BYTES:
+        raise _too_large(path)
+    encoding = response.headers.get(aiohttp.hdrs.CONTENT_ENCODING, "identity").strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        inflate: zlib._Decompress | None = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        inflate = zlib.decompressobj()
+    elif encoding in ("", "identity"):
+        inflate = None
+    else:
+        raise HomevoltResponseError(f"{path}: unsupported content encoding {encoding[:20]!r}")
+    body = bytearray()
+    try:
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            if inflate is None:
+                body += chunk
+            else:
+                # max_length: a gzip bomb never expands past the cap in memory.
+                body += inflate.decompress(chunk, MAX_BODY_BYTES + 1 - len(body))
+                if inflate.unconsumed_tail:
+                    raise _too_large(path)
+            if len(body) > MAX_BODY_BYTES:
+                raise _too_large(path)
+        if inflate is not None:
+            body += inflate.flush(MAX_BODY_BYTES + 1 - len(body))
+    except zlib.error as err:
+        raise HomevoltResponseError(f"{path}: the compressed answer is corrupt") from err
+    if len(body) > MAX_BODY_BYTES:
+        raise _too_large(path)
+    return bytes(body)
+
+
+def _too_large(path: str) -> HomevoltResponseError:
+    return HomevoltResponseError(
+        f"{path}: the answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB"
+    )
 
 
 def _identity(entry: ScheduleEntry) -> tuple[object, ...]:

@@ -18,6 +18,13 @@ PATH_OTA_MANIFEST: Final = "/ota_manifest.json"
 # Connect quickly, but give a busy ESP32 on a weak link time to answer.
 CONNECT_TIMEOUT: Final = 5.0
 READ_TIMEOUT: Final = 20.0
+# The whole request (connect, answer and the one retry of a read) ends by then, however slowly
+# the body trickles in: a poll or an action never waits longer behind one request.
+REQUEST_DEADLINE: Final = 20.0
+
+# The largest real answer (a two-unit cluster's ems.json) is about 13 KiB and params.json a few
+# KiB; 4 MiB is far above any cluster and far below what could hurt Home Assistant's memory.
+MAX_BODY_BYTES: Final = 4 * 1024 * 1024
 
 # schedule.json's id for schedules written locally; the cloud uses a UUID.
 LOCAL_SCHEDULE_ID: Final = "Manual Schedule"

@@ -8,6 +8,7 @@ solar + = producing, house + = consuming.
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import logging
 import math
 import re
 
@@ -24,8 +25,82 @@ from .exceptions import HomevoltResponseError
 
 type Json = object
 
+_LOGGER = logging.getLogger(__name__)
+
 # A millisecond timestamp is larger than any second timestamp this century.
 _MS_THRESHOLD = 100_000_000_000
+# Device clocks: anything outside these years is a broken clock or a broken field.
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+# Physical ranges, in the model's units, of what a home battery can report.
+SOC = (0.0, 100.0)
+FREQUENCY = (45.0, 65.0)
+TEMPERATURE = (-50.0, 150.0)
+VOLTAGE = (0.0, 1000.0)
+CURRENT = (-1000.0, 1000.0)
+POWER_FACTOR = (-1.0, 1.0)
+SIGNAL = (-200.0, 50.0)
+PERCENT = (0.0, 100.0)
+CLAMP_POWER = (-1_000_000.0, 1_000_000.0)
+"""W through a CT clamp: a house connection, not the battery, bounds it."""
+UNIT_POWER = (0.0, 100_000.0)
+"""W a single unit can be rated for."""
+UNIT_CAPACITY = (0.0, 1_000_000.0)
+"""Wh a unit or module can hold."""
+COUNTER = (0.0, 1e9)
+"""kWh of a lifetime counter."""
+CYCLES = (0, 1_000_000)
+WHOLE = (-(2**53), 2**53)
+"""Any integer a JSON number can carry exactly."""
+UPTIME_MS = (0.0, 100 * 365.25 * 86_400_000)
+# Power through a unit may exceed its rating briefly, never by this much.
+POWER_MARGIN = 1.5
+
+
+class Plausibility:
+    """Which fields read outside their physical range, so each is warned about once.
+
+    A field is warned about when it first reads implausibly, and again only after it has read
+    well in between. The client keeps one per device.
+    """
+
+    def __init__(self) -> None:
+        """Start with every field plausible."""
+        self._implausible: set[str] = set()
+
+    def check(self, field: str, value: float, low: float, high: float) -> float | None:
+        """The value when it is finite and in [low, high]; else None, warned about once."""
+        if math.isfinite(value) and low <= value <= high:
+            self._implausible.discard(field)
+            return value
+        if field not in self._implausible:
+            self._implausible.add(field)
+            _LOGGER.warning(
+                "Ignoring %s: %s is outside %s to %s; it is unknown until it reads well again",
+                field,
+                _show(value),
+                _show(low),
+                _show(high),
+            )
+        return None
+
+    @property
+    def implausible(self) -> frozenset[str]:
+        """The fields that read implausibly last time."""
+        return frozenset(self._implausible)
+
+
+def _show(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _as_float(value: float) -> float:
+    """A JSON number as a float; an integer too large for one is infinite (out of any range)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _describe(value: object) -> str:
@@ -47,13 +122,14 @@ def _describe(value: object) -> str:
 class _Obj:
     """A JSON object read with its path, so that every error names the field at fault."""
 
-    __slots__ = ("_data", "path")
+    __slots__ = ("_data", "checker", "path")
 
-    def __init__(self, data: Json, path: str) -> None:
+    def __init__(self, data: Json, path: str, checker: Plausibility) -> None:
         if not isinstance(data, dict):
             raise HomevoltResponseError(f"{path}: expected an object, got {_describe(data)}")
         self._data: dict[str, Json] = data
         self.path = path
+        self.checker = checker
 
     def _get(self, key: str) -> Json:
         return self._data.get(key)
@@ -66,23 +142,35 @@ class _Obj:
     def has(self, key: str) -> bool:
         return self._data.get(key) is not None
 
-    def opt_num(self, key: str, scale: float = 1.0) -> float | None:
+    def opt_num(
+        self, key: str, scale: float = 1.0, *, valid: tuple[float, float] = (-math.inf, math.inf)
+    ) -> float | None:
+        """A number, scaled; None when missing or outside `valid` (in the scaled unit)."""
+        number = self.raw_num(key)
+        if number is None:
+            return None
+        if scale != 1.0 and math.isfinite(number):
+            number *= scale
+        return self.checker.check(f"{self.path}.{key}", number, *valid)
+
+    def raw_num(self, key: str) -> float | None:
+        """A number as sent, not yet checked against a range (may be infinite)."""
         value = self._get(key)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._fail(key, "a number", value)
-        if not math.isfinite(value):
-            raise self._fail(key, "a finite number", value)
-        return value * scale if scale != 1.0 else float(value)
+        return _as_float(value)
 
-    def num(self, key: str, scale: float = 1.0) -> float:
-        value = self.opt_num(key, scale)
-        if value is None:
+    def num(
+        self, key: str, scale: float = 1.0, *, valid: tuple[float, float] = (-math.inf, math.inf)
+    ) -> float | None:
+        """A number that must be there; None only when it is outside `valid`."""
+        if self._get(key) is None:
             raise self._fail(key, "a number", None)
-        return value
+        return self.opt_num(key, scale, valid=valid)
 
-    def opt_int(self, key: str) -> int | None:
+    def opt_int(self, key: str, *, valid: tuple[int, int] = WHOLE) -> int | None:
         value = self._get(key)
         if value is None:
             return None
@@ -90,13 +178,17 @@ class _Obj:
             raise self._fail(key, "a whole number", value)
         if isinstance(value, float) and not value.is_integer():
             raise self._fail(key, "a whole number", value)
+        if self.checker.check(f"{self.path}.{key}", _as_float(value), *valid) is None:
+            return None
         return int(value)
 
-    def int_(self, key: str) -> int:
-        value = self.opt_int(key)
-        if value is None:
-            raise self._fail(key, "a whole number", None)
-        return value
+    def int_(self, key: str, *, valid: tuple[int, int] = WHOLE) -> int:
+        """A whole number that must be there and in range: an id or a type."""
+        value = self._get(key)
+        number = self.opt_int(key, valid=valid)
+        if number is None:
+            raise self._fail(key, "a whole number in range", value)
+        return number
 
     def opt_str(self, key: str) -> str | None:
         value = self._get(key)
@@ -148,7 +240,7 @@ class _Obj:
 
     def opt_obj(self, key: str) -> _Obj | None:
         value = self._get(key)
-        return None if value is None else _Obj(value, f"{self.path}.{key}")
+        return None if value is None else _Obj(value, f"{self.path}.{key}", self.checker)
 
     def obj(self, key: str) -> _Obj:
         value = self.opt_obj(key)
@@ -170,7 +262,10 @@ class _Obj:
             if required:
                 raise self._fail(key, "a list", None)
             return []
-        return [_Obj(item, f"{self.path}.{key}[{index}]") for index, item in enumerate(items)]
+        return [
+            _Obj(item, f"{self.path}.{key}[{index}]", self.checker)
+            for index, item in enumerate(items)
+        ]
 
     def strs(self, key: str) -> tuple[str, ...]:
         value = self._get(key)
@@ -201,21 +296,31 @@ def normalize_ecu_id(value: str | int) -> str:
         return text
 
 
-def _root_list(data: Json, path: str) -> list[_Obj]:
+def _root_list(data: Json, path: str, checker: Plausibility) -> list[_Obj]:
     if not isinstance(data, list):
         raise HomevoltResponseError(f"{path}: expected a list, got {_describe(data)}")
-    return [_Obj(item, f"{path}[{index}]") for index, item in enumerate(data)]
+    return [_Obj(item, f"{path}[{index}]", checker) for index, item in enumerate(data)]
 
 
-def _timestamp(value: float | None) -> datetime | None:
-    """A device timestamp (seconds or milliseconds since the epoch) as an aware datetime."""
-    if value is None or value <= 0:
+def _timestamp(obj: _Obj, key: str) -> datetime | None:
+    """A device timestamp (seconds or milliseconds since the epoch); 0 means none."""
+    value = obj.raw_num(key)
+    if value is None or value == 0:
         return None
-    seconds = value / 1000 if value >= _MS_THRESHOLD else value
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except OverflowError, OSError, ValueError:
+    seconds = obj.checker.check(
+        f"{obj.path}.{key}",
+        value / 1000 if abs(value) >= _MS_THRESHOLD else value,
+        _EARLIEST.timestamp(),
+        _LATEST.timestamp(),
+    )
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def _frequency(obj: _Obj, key: str, scale: float = 1.0) -> float | None:
+    """Mains frequency in Hz; 0 is what firmware sends when it does not measure it."""
+    if obj.raw_num(key) == 0:
         return None
+    return obj.opt_num(key, scale, valid=FREQUENCY)
 
 
 def _sum(values: Iterator[float | None]) -> float | None:
@@ -369,8 +474,8 @@ class CtSensor:
     """%."""
     phases: tuple[Phase, ...]
     frequency: float | None
-    total_power: float
-    """W, in the device's sign for this function."""
+    total_power: float | None
+    """W, in the device's sign for this function; None while implausible."""
     energy_imported: float | None
     """kWh."""
     energy_exported: float | None
@@ -591,12 +696,12 @@ def _parse_voltages(obj: _Obj | None) -> Voltages | None:
     if obj is None:
         return None
     return Voltages(
-        l1=obj.opt_num("l1", 0.1),
-        l2=obj.opt_num("l2", 0.1),
-        l3=obj.opt_num("l3", 0.1),
-        l1_l2=obj.opt_num("l1_l2", 0.1),
-        l2_l3=obj.opt_num("l2_l3", 0.1),
-        l3_l1=obj.opt_num("l3_l1", 0.1),
+        l1=obj.opt_num("l1", 0.1, valid=VOLTAGE),
+        l2=obj.opt_num("l2", 0.1, valid=VOLTAGE),
+        l3=obj.opt_num("l3", 0.1, valid=VOLTAGE),
+        l1_l2=obj.opt_num("l1_l2", 0.1, valid=VOLTAGE),
+        l2_l3=obj.opt_num("l2_l3", 0.1, valid=VOLTAGE),
+        l3_l1=obj.opt_num("l3_l1", 0.1, valid=VOLTAGE),
     )
 
 
@@ -612,14 +717,14 @@ def _parse_modules(unit: _Obj) -> tuple[BatteryModule, ...]:
                 serial_number=info.opt_id("serial_number") if info else None,
                 firmware=info.opt_str("fw_version") if info else None,
                 battery_type=info.opt_str("battery_type_str") if info else None,
-                rated_capacity=info.opt_num("rated_cap") if info else None,
-                state_of_charge=data.opt_num("soc", 0.01),
-                energy_available=data.opt_num("energy_avail"),
-                cycle_count=data.opt_int("cycle_count"),
+                rated_capacity=info.opt_num("rated_cap", valid=UNIT_CAPACITY) if info else None,
+                state_of_charge=data.opt_num("soc", 0.01, valid=SOC),
+                energy_available=data.opt_num("energy_avail", valid=UNIT_CAPACITY),
+                cycle_count=data.opt_int("cycle_count", valid=CYCLES),
                 state=data.opt_str("state_str"),
                 alarms=data.strs("alarm_str"),
-                min_temperature=data.opt_num("tmin", 0.1),
-                max_temperature=data.opt_num("tmax", 0.1),
+                min_temperature=data.opt_num("tmin", 0.1, valid=TEMPERATURE),
+                max_temperature=data.opt_num("tmax", 0.1, valid=TEMPERATURE),
             )
         )
     return tuple(modules)
@@ -635,21 +740,32 @@ def _parse_unit(unit: _Obj) -> Unit:
         or (unit.opt_str("op_state_str") or "").lower() == "fault"
         or (given_data is not None and (given_data.opt_str("state_str") or "").lower() == "fault")
     )
-    data = given_data or (_Obj({}, f"{unit.path}.ems_data") if faulted else unit.obj("ems_data"))
+    data = given_data or (
+        _Obj({}, f"{unit.path}.ems_data", unit.checker) if faulted else unit.obj("ems_data")
+    )
     prediction = unit.opt_obj("ems_prediction")
     aggregate = unit.opt_obj("ems_aggregate")
     host = unit.opt_str("ecu_host") or None
 
     # Lifetime counters: Wh in ems_data; kWh in ems_aggregate (imported = discharged). The two
     # disagree on some firmware, so ems_aggregate is used only by a healthy unit whose ems_data
-    # has no counters at all: a unit in fault that omits ems_data must not switch sources.
-    discharged = data.opt_num("energy_produced", 0.001)
-    charged = data.opt_num("energy_consumed", 0.001)
-    if discharged is None and charged is None and aggregate is not None and not faulted:
-        discharged = aggregate.opt_num("imported_kwh")
-        charged = aggregate.opt_num("exported_kwh")
+    # has no counters at all: a unit in fault that omits ems_data, or an implausible counter,
+    # must not switch sources (it stays unknown).
+    discharged = data.opt_num("energy_produced", 0.001, valid=COUNTER)
+    charged = data.opt_num("energy_consumed", 0.001, valid=COUNTER)
+    if (
+        not data.has("energy_produced")
+        and not data.has("energy_consumed")
+        and aggregate is not None
+        and not faulted
+    ):
+        discharged = aggregate.opt_num("imported_kwh", valid=COUNTER)
+        charged = aggregate.opt_num("exported_kwh", valid=COUNTER)
 
-    frequency = data.opt_num("frequency", 0.001)
+    rated_power = info.opt_num("rated_power", valid=UNIT_POWER) if info else None
+    # Power through a unit stays near its rating; without one, near the largest unit's.
+    limit = POWER_MARGIN * (rated_power or UNIT_POWER[1])
+    power = (-limit, limit)
     return Unit(
         ecu_id=unit.ecu_id("ecu_id"),
         host=host,
@@ -665,19 +781,27 @@ def _parse_unit(unit: _Obj) -> Unit:
         info=data.strs("info_str"),
         warnings=data.strs("warning_str"),
         alarms=data.strs("alarm_str"),
-        rated_capacity=info.opt_num("rated_capacity") if info else None,
-        rated_power=info.opt_num("rated_power") if info else None,
-        state_of_charge=(data.opt_num if faulted else data.num)("soc_avg", 0.01),
-        power=(data.opt_num if faulted else data.num)("power"),
-        frequency=frequency or None,
-        temperature=data.opt_num("sys_temp", 0.1),
-        usable_capacity=data.opt_num("avail_cap"),
+        rated_capacity=info.opt_num("rated_capacity", valid=UNIT_CAPACITY) if info else None,
+        rated_power=rated_power,
+        state_of_charge=(data.opt_num if faulted else data.num)("soc_avg", 0.01, valid=SOC),
+        power=(data.opt_num if faulted else data.num)("power", valid=power),
+        frequency=_frequency(data, "frequency", 0.001),
+        temperature=data.opt_num("sys_temp", 0.1, valid=TEMPERATURE),
+        usable_capacity=data.opt_num("avail_cap", valid=UNIT_CAPACITY),
         discharged_energy=discharged,
         charged_energy=charged,
-        available_charge_power=prediction.opt_num("avail_ch_pwr") if prediction else None,
-        available_discharge_power=prediction.opt_num("avail_di_pwr") if prediction else None,
-        available_charge_energy=prediction.opt_num("avail_ch_energy") if prediction else None,
-        available_discharge_energy=prediction.opt_num("avail_di_energy") if prediction else None,
+        available_charge_power=(
+            prediction.opt_num("avail_ch_pwr", valid=(0.0, limit)) if prediction else None
+        ),
+        available_discharge_power=(
+            prediction.opt_num("avail_di_pwr", valid=(0.0, limit)) if prediction else None
+        ),
+        available_charge_energy=(
+            prediction.opt_num("avail_ch_energy", valid=UNIT_CAPACITY) if prediction else None
+        ),
+        available_discharge_energy=(
+            prediction.opt_num("avail_di_energy", valid=UNIT_CAPACITY) if prediction else None
+        ),
         voltages=_parse_voltages(unit.opt_obj("ems_voltage")),
         modules=_parse_modules(unit),
     )
@@ -697,10 +821,10 @@ def _parse_sensor(sensor: _Obj) -> CtSensor:
     function = sensor.opt_str("function") or sensor.opt_str("type")
     phases = tuple(
         Phase(
-            voltage=phase.opt_num("voltage"),
-            current=phase.opt_num("amp"),
-            power=phase.opt_num("power"),
-            power_factor=phase.opt_num("pf"),
+            voltage=phase.opt_num("voltage", valid=VOLTAGE),
+            current=phase.opt_num("amp", valid=CURRENT),
+            power=phase.opt_num("power", valid=CLAMP_POWER),
+            power_factor=phase.opt_num("pf", valid=POWER_FACTOR),
         )
         for phase in sensor.objs("phase")
     )
@@ -710,15 +834,15 @@ def _parse_sensor(sensor: _Obj) -> CtSensor:
         euid=sensor.opt_id("euid") or "",
         node_id=sensor.opt_int("node_id"),
         available=sensor.opt_bool("available") is not False,
-        rssi=sensor.opt_num("rssi"),
-        average_rssi=sensor.opt_num("average_rssi"),
-        packet_delivery=sensor.opt_num("pdr"),
+        rssi=sensor.opt_num("rssi", valid=SIGNAL),
+        average_rssi=sensor.opt_num("average_rssi", valid=SIGNAL),
+        packet_delivery=sensor.opt_num("pdr", valid=PERCENT),
         phases=phases,
-        frequency=sensor.opt_num("frequency") or None,
-        total_power=sensor.num("total_power"),
-        energy_imported=sensor.opt_num("energy_imported"),
-        energy_exported=sensor.opt_num("energy_exported"),
-        timestamp=_timestamp(sensor.opt_num("timestamp")),
+        frequency=_frequency(sensor, "frequency"),
+        total_power=sensor.num("total_power", valid=CLAMP_POWER),
+        energy_imported=sensor.opt_num("energy_imported", valid=COUNTER),
+        energy_exported=sensor.opt_num("energy_exported", valid=COUNTER),
+        timestamp=_timestamp(sensor, "timestamp"),
     )
 
 
@@ -726,7 +850,7 @@ def _device_utc_offset(sensors: list[_Obj]) -> timedelta | None:
     """The device's UTC offset: it renders timestamp_str in its local time."""
     for sensor in sensors:
         text = sensor.opt_str("timestamp_str")
-        moment = _timestamp(sensor.opt_num("timestamp"))
+        moment = _timestamp(sensor, "timestamp")
         if not text or moment is None:
             continue
         try:
@@ -740,15 +864,15 @@ def _device_utc_offset(sensors: list[_Obj]) -> timedelta | None:
     return None
 
 
-def parse_ems(data: Json) -> EmsData:
-    """Parse ems.json."""
-    root = _Obj(data, "ems.json")
+def parse_ems(data: Json, checker: Plausibility | None = None) -> EmsData:
+    """Parse ems.json; `checker` remembers which fields were implausible (one per device)."""
+    root = _Obj(data, "ems.json", checker or Plausibility())
     units = tuple(_parse_unit(unit) for unit in root.objs("ems", required=True))
     if not units:
         raise HomevoltResponseError("ems.json.ems: expected at least one unit, got none")
     sensors = root.objs("sensors")
     return EmsData(
-        timestamp=_timestamp(root.opt_num("ts")),
+        timestamp=_timestamp(root, "ts"),
         units=units,
         sensors=tuple(_parse_sensor(sensor) for sensor in sensors),
         device_utc_offset=_device_utc_offset(sensors),
@@ -763,7 +887,8 @@ def parse_ems(data: Json) -> EmsData:
 class Status:
     """status.json: firmware, connectivity and uptime."""
 
-    uptime: timedelta
+    uptime: timedelta | None
+    """None while the device reports an impossible one."""
     esp_firmware: str | None
     radio_firmware: str | None
     wifi_connected: bool | None
@@ -780,9 +905,9 @@ class Status:
     inverter_firmware: str | None
 
 
-def parse_status(data: Json) -> Status:
+def parse_status(data: Json, checker: Plausibility | None = None) -> Status:
     """Parse status.json."""
-    root = _Obj(data, "status.json")
+    root = _Obj(data, "status.json", checker or Plausibility())
     firmware = root.opt_obj("firmware")
     wifi = root.opt_obj("wifi_status")
     lte = root.opt_obj("lte_status")
@@ -790,20 +915,18 @@ def parse_status(data: Json) -> Status:
     ems = root.opt_obj("ems_status")
     ems_info = ems.opt_obj("ems_info") if ems else None
     inverter = ems.opt_obj("inverter_info") if ems else None
-    uptime_ms = root.num("up_time")
-    if not 0 <= uptime_ms < 2**53:  # beyond that a timedelta overflows
-        raise HomevoltResponseError("status.json.up_time: expected a positive number")
+    uptime_ms = root.num("up_time", valid=UPTIME_MS)
     operator = lte.opt_str("operator_name") if lte else None
     return Status(
-        uptime=timedelta(milliseconds=uptime_ms),
+        uptime=None if uptime_ms is None else timedelta(milliseconds=uptime_ms),
         esp_firmware=firmware.opt_str("esp") if firmware else None,
         radio_firmware=firmware.opt_str("efr") if firmware else None,
         wifi_connected=wifi.opt_bool("connected") if wifi else None,
-        wifi_rssi=wifi.opt_num("rssi") if wifi else None,
+        wifi_rssi=wifi.opt_num("rssi", valid=SIGNAL) if wifi else None,
         wifi_ssid=wifi.opt_str("ssid") if wifi else None,
         ip_address=(wifi.opt_str("ip") or None) if wifi else None,
         lte_connected=lte.opt_bool("pdp_active") if lte else None,
-        lte_rssi=lte.opt_num("rssi_db") if lte else None,
+        lte_rssi=lte.opt_num("rssi_db", valid=SIGNAL) if lte else None,
         lte_operator=operator.strip('"') if operator else None,
         cloud_connected=mqtt.opt_bool("connected") if mqtt else None,
         ota_in_progress=root.opt_bool("ota_update_running"),
@@ -894,8 +1017,8 @@ class Schedule:
         return next((entry for entry in self.entries if entry.id == entry_id), None)
 
 
-def _opt_whole(obj: _Obj, key: str) -> int | None:
-    value = obj.opt_num(key)
+def _opt_whole(obj: _Obj, key: str, valid: tuple[float, float] = CLAMP_POWER) -> int | None:
+    value = obj.opt_num(key, valid=valid)
     return None if value is None else round(value)
 
 
@@ -904,16 +1027,16 @@ def _parse_entry(entry: _Obj) -> ScheduleEntry:
     type_code = entry.int_("type")
     return ScheduleEntry(
         id=entry.int_("id"),
-        start=_timestamp(entry.opt_num("from")),
-        end=_timestamp(entry.opt_num("to")),
+        start=_timestamp(entry, "from"),
+        end=_timestamp(entry, "to"),
         type_code=type_code,
         mode=BatteryMode.from_code(type_code),
         limits=ScheduleLimits(
             setpoint=_opt_whole(params, "setpoint") if params else None,
             max_charge=_opt_whole(params, "max_charge") if params else None,
             max_discharge=_opt_whole(params, "max_discharge") if params else None,
-            min_soc=_opt_whole(entry, "min"),
-            max_soc=_opt_whole(entry, "max"),
+            min_soc=_opt_whole(entry, "min", SOC),
+            max_soc=_opt_whole(entry, "max", SOC),
             import_limit=_opt_whole(params, "import_limit") if params else None,
             export_limit=_opt_whole(params, "export_limit") if params else None,
             offline=bool(params.opt_bool("offline")) if params else False,
@@ -921,9 +1044,9 @@ def _parse_entry(entry: _Obj) -> ScheduleEntry:
     )
 
 
-def parse_schedule(data: Json) -> Schedule:
+def parse_schedule(data: Json, checker: Plausibility | None = None) -> Schedule:
     """Parse schedule.json."""
-    root = _Obj(data, "schedule.json")
+    root = _Obj(data, "schedule.json", checker or Plausibility())
     return Schedule(
         local_mode=root.opt_bool("local_mode"),
         schedule_id=root.opt_str("schedule_id") or None,
@@ -979,11 +1102,10 @@ class Parameters(Mapping[str, Parameter]):
         """The minimum-SOC parameter in %, when the unit has it."""
         parameter = self.by_name.get(PARAM_MIN_SOC)
         value = parameter.scalar if parameter else None
-        return (
-            float(value)
-            if isinstance(value, (int, float)) and not isinstance(value, bool)
-            else None
-        )
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return None
+        number = _as_float(value)
+        return number if SOC[0] <= number <= SOC[1] else None
 
 
 def _param_values(obj: _Obj, key: str) -> tuple[ParamValue, ...]:
@@ -998,10 +1120,11 @@ def _param_values(obj: _Obj, key: str) -> tuple[ParamValue, ...]:
     return tuple(values)  # type: ignore[arg-type]
 
 
-def parse_params(data: Json) -> Parameters:
+def parse_params(data: Json, checker: Plausibility | None = None) -> Parameters:
     """Parse params.json."""
     params = {}
-    for item in _root_list(data, "params.json"):
+    checker = checker or Plausibility()
+    for item in _root_list(data, "params.json", checker):
         name = item.str_("name")
         params[name] = Parameter(
             name=name,
@@ -1010,6 +1133,10 @@ def parse_params(data: Json) -> Parameters:
             default=_param_values(item, "default"),
             help=item.opt_str("help"),
         )
+    minimum = params.get(PARAM_MIN_SOC)
+    if minimum is not None and isinstance(minimum.scalar, (int, float)):
+        # Warned about here; Parameters.minimum_soc reads it as unknown while implausible.
+        checker.check(f"params.json.{PARAM_MIN_SOC}", _as_float(minimum.scalar), *SOC)
     return Parameters(params)
 
 
@@ -1032,7 +1159,9 @@ class ErrorReportItem:
         return self.state.lower() != "ok"
 
 
-def parse_error_report(data: Json) -> tuple[ErrorReportItem, ...]:
+def parse_error_report(
+    data: Json, checker: Plausibility | None = None
+) -> tuple[ErrorReportItem, ...]:
     """Parse error_report.json."""
     return tuple(
         ErrorReportItem(
@@ -1041,7 +1170,7 @@ def parse_error_report(data: Json) -> tuple[ErrorReportItem, ...]:
             state=item.opt_str("activated") or "ok",
             message=item.opt_str("message") or None,
         )
-        for item in _root_list(data, "error_report.json")
+        for item in _root_list(data, "error_report.json", checker or Plausibility())
     )
 
 
@@ -1060,11 +1189,11 @@ class Node:
     last_seen: timedelta | None
 
 
-def parse_nodes(data: Json) -> tuple[Node, ...]:
+def parse_nodes(data: Json, checker: Plausibility | None = None) -> tuple[Node, ...]:
     """Parse nodes.json."""
     nodes = []
-    for item in _root_list(data, "nodes.json"):
-        last_seen = item.opt_num("last_seen_ms")
+    for item in _root_list(data, "nodes.json", checker or Plausibility()):
+        last_seen = item.raw_num("last_seen_ms")
         nodes.append(
             Node(
                 node_id=item.int_("node_id"),
@@ -1072,9 +1201,9 @@ def parse_nodes(data: Json) -> tuple[Node, ...]:
                 model=item.opt_str("model") or item.opt_str("product_model"),
                 firmware=item.opt_str("version"),
                 available=item.opt_bool("available") is not False,
-                rssi=item.opt_num("rssi"),
-                average_rssi=item.opt_num("average_rssi"),
-                packet_delivery=item.opt_num("pdr"),
+                rssi=item.opt_num("rssi", valid=SIGNAL),
+                average_rssi=item.opt_num("average_rssi", valid=SIGNAL),
+                packet_delivery=item.opt_num("pdr", valid=PERCENT),
                 # 2^31-1 ms means "never".
                 last_seen=(
                     timedelta(milliseconds=last_seen)
@@ -1133,10 +1262,14 @@ def _version(item: _Obj, key: str, *, required: bool) -> str | None:
     return text
 
 
-def parse_ota_manifest(data: Json) -> tuple[FirmwareUpdate, ...]:
+def parse_ota_manifest(
+    data: Json, checker: Plausibility | None = None
+) -> tuple[FirmwareUpdate, ...]:
     """Parse ota_manifest.json; an item without a product id or a current version is refused."""
     updates: dict[int, FirmwareUpdate] = {}
-    for item in _Obj(data, "ota_manifest.json").objs("updates", required=True):
+    for item in _Obj(data, "ota_manifest.json", checker or Plausibility()).objs(
+        "updates", required=True
+    ):
         product_id = item.int_("product_id")
         state_text = (item.opt_str("state") or "").strip().lower()
         state = OtaState(state_text) if state_text in OtaState else OtaState.UNKNOWN

@@ -1,0 +1,1 @@
+"""The fault soak (scripts/soak)."""
