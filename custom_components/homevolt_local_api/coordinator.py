@@ -91,6 +91,9 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         self.client = client
         self._unsupported: set[str] = set()
         self._unreadable: set[str] = set()
+        # Counts read-backs; a poll keeps any part read back after it started (newer).
+        self._generation = 0
+        self._read_back: dict[str, int] = {}
 
     def _due(self, part: str, interval: timedelta, now: datetime) -> bool:
         if part in self._unsupported:
@@ -102,6 +105,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         return last is None or now - last >= interval - timedelta(seconds=1)
 
     async def _async_update_data(self) -> HomevoltData:
+        started = self._generation
         now = dt_util.utcnow()
         previous = self.data
         try:
@@ -150,10 +154,24 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._remove_stale_devices(data)
-        return data
+        return self._with_newer_read_backs(data, started)
+
+    def _with_newer_read_backs(self, data: HomevoltData, started: int) -> HomevoltData:
+        """The poll's data, except parts a write read back while the poll was running."""
+        newer = [part for part, generation in self._read_back.items() if generation > started]
+        if not newer or self.data is None:
+            return data
+        current = self.data
+        return replace(
+            data,
+            **{part: getattr(current, part) for part in newer},
+            fetched={**data.fetched, **{part: current.fetched[part] for part in newer}},
+        )
 
     def show_read_back(self, **parts: Any) -> None:
         """Show what the device read back after a write (schedule= or params=) at once."""
+        self._generation += 1
+        self._read_back.update(dict.fromkeys(parts, self._generation))
         if self.data is not None:
             now = dt_util.utcnow()
             fetched = {**self.data.fetched, **dict.fromkeys(parts, now)}
