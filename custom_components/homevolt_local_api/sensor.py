@@ -271,14 +271,17 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         options=[source.value for source in ScheduleSource],
         value_fn=lambda d: d.schedule.source.value if d.schedule and d.schedule.source else None,
     ),
+    # The battery-mode select and the power-setpoint number show these; the sensors stay for
+    # history and templates, off unless the owner turns them on.
     HomevoltSensorEntityDescription(
         key="battery_mode",
         translation_key="battery_mode",
         device_class=SensorDeviceClass.ENUM,
         options=[mode.value for mode in BatteryMode],
         value_fn=_active_mode,
+        entity_registry_enabled_default=False,
     ),
-    _power("power_setpoint", _active_setpoint),
+    _power("power_setpoint", _active_setpoint, entity_registry_enabled_default=False),
     HomevoltSensorEntityDescription(
         key="next_schedule_change",
         translation_key="next_schedule_change",
