@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.const import MAX_GRID_LIMIT
-from .control import HomevoltControl
+from .control import HomevoltControl, finite
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
 from .entity import HomevoltEntity, add_entities_as_found, build_entities
 
@@ -58,12 +58,9 @@ def _soc(key: str, **kwargs: Any) -> HomevoltNumberEntityDescription:
     )
 
 
-def _power(
-    key: str, limit: str, *, signed: bool = False, grid: bool = False
-) -> HomevoltNumberEntityDescription:
+def _power(key: str, limit: str, *, grid: bool = False) -> HomevoltNumberEntityDescription:
     def bounds(control: HomevoltControl) -> tuple[float, float]:
-        high = MAX_GRID_LIMIT if grid else control.rated_power
-        return (-high if signed else 0, high)
+        return (0, MAX_GRID_LIMIT if grid else control.rated_power)
 
     return HomevoltNumberEntityDescription(
         key=key,
@@ -86,7 +83,19 @@ NUMBERS: tuple[HomevoltNumberEntityDescription, ...] = (
         set_fn=lambda control, value: control.set_minimum_soc(value),
     ),
     _soc("maximum_soc", value_fn=_limit("max_soc"), set_fn=_set_limit("max_soc")),
-    _power("power_setpoint", "setpoint", signed=True),
+    HomevoltNumberEntityDescription(
+        key="power_setpoint",
+        translation_key="power_setpoint",
+        device_class=NumberDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        native_step=POWER_STEP,
+        mode=NumberMode.SLIDER,
+        entity_category=EntityCategory.CONFIG,
+        value_fn=_limit("setpoint"),
+        set_fn=_set_limit("setpoint"),
+        # Negative (export) only where the mode in force takes it: grid charge/discharge.
+        bounds_fn=lambda control: control.setpoint_bounds(control.current_mode()),
+    ),
     _power("max_charge_power", "max_charge"),
     _power("max_discharge_power", "max_discharge"),
     _power("grid_import_limit", "import_limit", grid=True),
@@ -115,7 +124,16 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
         return (self.native_value, self.native_min_value, self.native_max_value)
 
     async def async_set_native_value(self, value: float) -> None:
-        await self.entity_description.set_fn(self.control, round(value))
+        try:
+            await self.entity_description.set_fn(self.control, round(finite(value, "value")))
+        except Exception:
+            # The slider moved before the refusal: write the state again so it snaps back.
+            self._attr_force_update = True
+            try:
+                self.async_write_ha_state()
+            finally:
+                self._attr_force_update = False
+            raise
 
 
 def _numbers_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
