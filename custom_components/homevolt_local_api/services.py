@@ -24,7 +24,7 @@ def _whole(field: str) -> Callable[[Any], int]:
             return value
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        if isinstance(value, str) and value.strip().removeprefix("-").isdigit():
+        if isinstance(value, str) and value.strip().removeprefix("-").isdecimal():
             return int(value)
         # Raised from the schema so that nothing runs: a translated refusal, not a raw one.
         raise ServiceValidationError(
