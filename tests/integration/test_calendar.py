@@ -1,20 +1,25 @@
 """The Schedule calendar: stable state, entry ids, honest open ends, titles in every language."""
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+import json
 from typing import Any
 
+from aiohttp import ClientSession
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.const import CONF_HOST, EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.homevolt_local_api.const import DOMAIN
 from simulator.server import Simulator
 from tests.integration.conftest import StartSim, entry_for, setup_entry
+from tests.integration.test_control_writes import HoldingProxy
 
 CALENDAR = "calendar.homevolt_schedule"
 
@@ -179,4 +184,77 @@ async def test_refusals_in_the_readmes_words(hass: HomeAssistant, sim: Simulator
     with pytest.raises(ServiceValidationError) as caught:
         await _create(hass, "Idle", _next_hour(2), description="setpoint=-99999")
     assert caught.value.translation_key == "out_of_range"
+    assert sim.requests["POST /console.json"] == before
+
+
+@pytest.fixture
+async def proxy(sim: Simulator) -> AsyncIterator[HoldingProxy]:
+    holding = HoldingProxy(sim.url)
+    await holding.server.start_server()
+    async with ClientSession() as session:
+        holding.session = session
+        yield holding
+    await holding.server.close()
+
+
+async def test_odd_entries_from_the_device(
+    hass: HomeAssistant, sim: Simulator, proxy: HoldingProxy, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await setup_entry(hass, entry_for(sim, **{CONF_HOST: proxy.url}))
+    at = int((dt_util.utcnow() + timedelta(hours=2)).timestamp())
+    proxy.answer(
+        "GET /schedule.json",
+        200,
+        json.dumps(
+            {
+                "local_mode": True,
+                "schedule_id": "Manual Schedule",
+                "schedule": [
+                    # No start, no end, a type this integration does not know, offline.
+                    {"id": 7, "from": 0, "to": 0, "type": 42, "params": {"offline": True}},
+                    # Ends where it starts: nothing to draw.
+                    {"id": 8, "from": at, "to": at, "type": 0},
+                ],
+            }
+        ),
+    )
+    freezer.tick(timedelta(seconds=61))  # the schedule is read every minute
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    first = await _events(hass, hours=24 * 400)
+    assert [(e["summary"], e["description"]) for e in first] == [
+        ("Type 42", "offline=1\nentry_id=7")
+    ]
+    # Drawn from when it was first seen, not from each poll's now.
+    freezer.tick(timedelta(minutes=5))
+    await entry.runtime_data.coordinator.async_refresh()
+    assert await _events(hass, hours=24 * 400) == first
+
+
+async def test_whole_days_and_unknown_ids_are_refused(
+    hass: HomeAssistant, sim: Simulator, hass_ws_client: WebSocketGenerator
+) -> None:
+    await setup_entry(hass, entry_for(sim))
+    await _local(hass)
+    before = sim.requests["POST /console.json"]
+    tomorrow = dt_util.now().date() + timedelta(days=1)
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            "calendar",
+            "create_event",
+            {
+                "entity_id": CALENDAR,
+                "summary": "Idle",
+                "start_date": tomorrow,
+                "end_date": tomorrow + timedelta(days=1),
+            },
+            blocking=True,
+        )
+    assert caught.value.translation_key == "all_day_event"
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {"type": "calendar/event/delete", "entity_id": CALENDAR, "uid": "abc"}
+    )
+    answer = await client.receive_json()
+    assert not answer["success"]
     assert sim.requests["POST /console.json"] == before

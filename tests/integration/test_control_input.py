@@ -261,3 +261,16 @@ async def test_local_mode_is_a_control(hass: HomeAssistant, sim: Simulator) -> N
         entity = registry.async_get(entity_id)
         assert entity is not None and entity.disabled_by is er.RegistryEntryDisabler.INTEGRATION
         assert hass.states.get(entity_id) is None
+
+
+async def test_whole_numbers_typed_as_text_or_float(hass: HomeAssistant, sim: Simulator) -> None:
+    await setup_entry(hass, entry_for(sim))
+    await _local(hass)
+    await _action(hass, "charge", power=1500.0, target_soc="90")
+    entry = sim.system.schedule[0]
+    assert (entry.type, entry.params["setpoint"], entry.max_soc) == (1, 1500, 90)
+    await _action(hass, "set_mode", mode="grid_charge_discharge", setpoint=" -2000 ")
+    assert sim.system.schedule[0].params["setpoint"] == -2000
+    for value in (1500.5, "1e3", "²", True, None, [1500]):
+        with pytest.raises(ServiceValidationError):
+            await _action(hass, "charge", power=value)

@@ -21,6 +21,7 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -48,6 +49,7 @@ class HoldingProxy:
     def __init__(self, target: str) -> None:
         self.target = target
         self.gates: dict[str, list[Gate]] = defaultdict(list)
+        self.answers: dict[str, tuple[int, str]] = {}
         self.server = TestServer(web.Application(), host="127.0.0.1")
         self.server.app.router.add_route("*", "/{path:.*}", self._handle)
         self.session: ClientSession | None = None
@@ -62,8 +64,15 @@ class HoldingProxy:
         self.gates[key].append(gate)
         return gate
 
+    def answer(self, key: str, status: int, body: str) -> None:
+        """Answer every `key` request this way instead of the device (until cleared)."""
+        self.answers[key] = (status, body)
+
     async def _handle(self, request: web.Request) -> web.Response:
         key = f"{request.method} {request.path}"
+        if key in self.answers:
+            status, text = self.answers[key]
+            return web.Response(status=status, text=text)
         gate = self.gates[key].pop(0) if self.gates[key] else None
         if gate is not None and not gate.after_device:
             gate.arrived.set()
@@ -259,3 +268,61 @@ async def test_limit_change_without_an_entry_is_refused(
         assert caught.value.translation_key == "no_mode"
     assert console_posts(sim) == before
     assert sim.system.schedule == []
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "key"),
+    [
+        (
+            200,
+            "sched_set: invalid argument\nCommand returned non-zero error code",
+            "command_failed",
+        ),
+        (404, "not found", "command_failed"),
+        (401, "unauthorized", "invalid_auth"),
+    ],
+)
+async def test_device_refusals_are_translated(
+    hass: HomeAssistant, sim: Simulator, proxy: HoldingProxy, status: int, body: str, key: str
+) -> None:
+    entry = await _setup(hass, sim, proxy)
+    proxy.answer(CONSOLE, status, body)
+    with pytest.raises(HomeAssistantError) as caught:
+        await _action(hass, "set_mode", mode="grid_charge", setpoint=1000)
+    assert caught.value.translation_key == key
+    assert sim.system.schedule[0].type != 3
+    reauth = list(entry.async_get_active_flows(hass, {"reauth"}))
+    assert bool(reauth) is (key == "invalid_auth")
+
+
+async def test_unreachable_device_is_translated(
+    hass: HomeAssistant, sim: Simulator, proxy: HoldingProxy
+) -> None:
+    await _setup(hass, sim, proxy)
+    await proxy.server.close()
+    # The first try may have reached the device on a kept-alive connection: not resent.
+    with pytest.raises(HomeAssistantError) as caught:
+        await _action(hass, "idle")
+    assert caught.value.translation_key in ("outcome_unknown", "communication_error")
+    # Nothing listens any more: the next one never reached it.
+    with pytest.raises(HomeAssistantError) as caught:
+        await _action(hass, "idle")
+    assert caught.value.translation_key == "communication_error"
+
+
+async def test_window_already_over_is_refused(
+    hass: HomeAssistant, sim: Simulator, proxy: HoldingProxy
+) -> None:
+    await _setup(hass, sim, proxy)
+    before = console_posts(sim)
+    now = dt_util.now()
+    with pytest.raises(ServiceValidationError) as caught:
+        await _action(
+            hass,
+            "add_schedule_entry",
+            mode="idle",
+            start=now - timedelta(hours=2),
+            end=now - timedelta(hours=1),
+        )
+    assert caught.value.translation_key == "invalid_value"
+    assert console_posts(sim) == before
