@@ -314,8 +314,9 @@ class HomevoltControl:
             batch.set_result(None)
 
     @callback
-    def cancel_pending(self) -> None:
-        """Fail changes still waiting for their batch: the entry is going away."""
+    def unload(self) -> None:
+        """The entry is going away: fail changes still waiting, and withdraw its repair."""
+        ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
         self._pending = {}
         if self._batch is not None:
             _fail(

@@ -20,7 +20,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -326,3 +326,16 @@ async def test_window_already_over_is_refused(
         )
     assert caught.value.translation_key == "invalid_value"
     assert console_posts(sim) == before
+
+
+async def test_repair_goes_with_its_entry(
+    hass: HomeAssistant, sim: Simulator, proxy: HoldingProxy
+) -> None:
+    entry = await setup_entry(hass, entry_for(sim, **{CONF_HOST: proxy.url}))
+    with pytest.raises(ServiceValidationError):
+        await _action(hass, "idle")  # local mode is off: the repair is raised
+    issue_id = f"local_mode_off_{entry.entry_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
