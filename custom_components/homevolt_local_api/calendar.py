@@ -133,6 +133,7 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
         if schedule is None:
             return []
         starts = {entry.id: self._start(entry) for entry in schedule.entries}
+        self._first_seen = {key: seen for key, seen in self._first_seen.items() if key in starts}
         events = []
         for entry in schedule.entries:
             start = starts[entry.id]
