@@ -190,7 +190,7 @@ async def test_refusals_in_the_readmes_words(hass: HomeAssistant, sim: Simulator
 @pytest.fixture
 async def proxy(sim: Simulator) -> AsyncIterator[HoldingProxy]:
     holding = HoldingProxy(sim.url)
-    await holding.server.start_server()
+    await holding.server.start_server(access_log=None)
     async with ClientSession() as session:
         holding.session = session
         yield holding
