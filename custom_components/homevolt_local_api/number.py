@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.const import MAX_GRID_LIMIT
-from .control import HomevoltControl, finite
+from .control import HomevoltControl, finite, write_state_again
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
 from .entity import HomevoltEntity, add_entities_as_found, build_entities
 
@@ -127,12 +127,7 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
         try:
             await self.entity_description.set_fn(self.control, round(finite(value, "value")))
         except Exception:
-            # The slider moved before the refusal: write the state again so it snaps back.
-            self._attr_force_update = True
-            try:
-                self.async_write_ha_state()
-            finally:
-                self._attr_force_update = False
+            write_state_again(self)  # the slider moved before the refusal
             raise
 
 

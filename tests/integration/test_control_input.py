@@ -229,25 +229,35 @@ async def test_setpoint_bounds_follow_the_mode(hass: HomeAssistant, sim: Simulat
     assert sim.system.schedule[0].params["setpoint"] == -3000
 
 
-async def test_refused_change_writes_the_state_again(hass: HomeAssistant, sim: Simulator) -> None:
+@pytest.mark.parametrize(
+    ("entity_id", "service", "data"),
+    [
+        ("number.homevolt_power_setpoint", "number.set_value", {"value": 1000}),
+        ("select.homevolt_battery_mode", "select.select_option", {"option": "grid_charge"}),
+    ],
+)
+async def test_refused_change_writes_the_state_again(
+    hass: HomeAssistant, sim: Simulator, entity_id: str, service: str, data: dict[str, Any]
+) -> None:
     await setup_entry(hass, entry_for(sim))
-    entity_id = "number.homevolt_power_setpoint"
     before = hass.states.get(entity_id)
     written: list[Event[Any]] = []
     hass.bus.async_listen(
         EVENT_STATE_CHANGED,
         lambda event: written.append(event) if event.data["entity_id"] == entity_id else None,
     )
+    domain, name = service.split(".")
     with pytest.raises(ServiceValidationError) as caught:  # local mode is off
-        await _set_number(hass, "power_setpoint", 1000)
+        await hass.services.async_call(
+            domain, name, {"entity_id": entity_id, **data}, blocking=True
+        )
     assert caught.value.translation_key == "local_mode_off"
     await hass.async_block_till_done()
-    # Written again, unchanged, so a slider that moved snaps back to what the battery runs.
+    # Written again, unchanged, so a control that moved snaps back to what the battery runs.
     assert len(written) == 1
     after = written[0].data["new_state"]
-    assert after.state == before.state
+    assert (after.state, after.attributes) == (before.state, before.attributes)
     assert after.last_updated > before.last_updated
-    assert not hass.states.get(entity_id).attributes.get("force_update", False)
 
 
 async def test_local_mode_is_a_control(hass: HomeAssistant, sim: Simulator) -> None:
