@@ -64,6 +64,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomevoltConfigEntry) -> 
     control = HomevoltControl(hass, coordinator)
     entry.runtime_data = HomevoltRuntime(coordinator, control)
     entry.async_on_unload(coordinator.async_add_listener(control.forget_solved_issue))
+    entry.async_on_unload(control.unload)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

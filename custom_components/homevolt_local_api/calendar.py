@@ -13,29 +13,33 @@ from homeassistant.components.calendar.const import CalendarEntityFeature
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
 from .api import BatteryMode, Schedule, ScheduleEntry, ScheduleLimits
 from .const import DOMAIN
-from .control import LIMIT_NAMES, as_moment
+from .control import LIMIT_NAMES, as_moment, mode_label
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
 from .entity import HomevoltEntity, add_entities_as_found, schedule_target, system_device_info
 
 PARALLEL_UPDATES = 1
 
 SCHEDULE = CalendarEntityDescription(key="schedule", translation_key="schedule")
-# An entry without an end runs until replaced; shown for a day ahead of now.
-OPEN_END = timedelta(days=1)
+# An entry without an end runs until another replaces it; with none after it, it is drawn
+# for a year from its start: a fixed end, so the state does not move with every poll.
+OPEN_END = timedelta(days=365)
+# The languages whose mode names an event title may use (those of translations/).
+LANGUAGES = ("en", "sv", "nb", "da", "fi", "de", "nl")
+ENTRY_ID = "entry_id"
 _LIMIT = re.compile(r"^\s*([a-z_]+)\s*[=:]\s*(-?\d+)\s*(?:w|%)?\s*$", re.IGNORECASE)
 
 
-def mode_label(mode: BatteryMode) -> str:
-    """An event title for a mode: "Grid charge"."""
-    return mode.value.replace("_", " ").capitalize()
+def describe(entry: ScheduleEntry) -> str:
+    """One `name=value` line per limit that is set (what a new event's description takes).
 
-
-def describe_limits(limits: ScheduleLimits) -> str:
-    """One `name=value` line per limit that is set (what a new event's description takes)."""
+    The last line is the entry's id, the one `delete_schedule_entry` takes.
+    """
+    limits = entry.limits
     lines = [
         f"{name}={getattr(limits, name)}"
         for name in LIMIT_NAMES
@@ -43,21 +47,34 @@ def describe_limits(limits: ScheduleLimits) -> str:
     ]
     if limits.offline:
         lines.append("offline=1")
+    lines.append(f"{ENTRY_ID}={entry.id}")
     return "\n".join(lines)
 
 
-def parse_mode(summary: str) -> BatteryMode:
-    """The mode an event's title names (its key or its label)."""
-    wanted = re.sub(r"[\s/-]+", "_", summary.strip().lower())
+def _normal(text: str) -> str:
+    return re.sub(r"[\s/-]+", "_", text.strip().casefold())
+
+
+async def parse_mode(hass: HomeAssistant, summary: str) -> BatteryMode:
+    """The mode an event's title names: its key, or its name in any of our languages."""
+    wanted = _normal(summary)
+    names: dict[str, BatteryMode] = {}
     for mode in BatteryMode:
-        if wanted == mode.value:
-            return mode
+        names[mode.value] = names[_normal(mode_label(mode))] = mode
+    prefix = f"component.{DOMAIN}.entity.select.battery_mode.state."
+    for language in LANGUAGES:
+        translated = await async_get_translations(hass, language, "entity", [DOMAIN])
+        for mode in BatteryMode:
+            if name := translated.get(prefix + mode.value):
+                names.setdefault(_normal(name), mode)
+    if wanted in names:
+        return names[wanted]
     raise ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="unknown_mode",
         translation_placeholders={
             "mode": summary,
-            "modes": ", ".join(m.value for m in BatteryMode),
+            "modes": ", ".join(mode_label(m) for m in BatteryMode),
         },
     )
 
@@ -70,6 +87,8 @@ def parse_limits(description: str | None) -> ScheduleLimits:
             continue
         match = _LIMIT.match(line)
         name = match.group(1).lower() if match else ""
+        if name == ENTRY_ID:
+            continue  # copied from an existing event: the new entry gets its own id
         if match is None or (name not in LIMIT_NAMES and name != "offline"):
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -80,17 +99,13 @@ def parse_limits(description: str | None) -> ScheduleLimits:
     return ScheduleLimits(**values)
 
 
-def _event(entry: ScheduleEntry, now: datetime) -> CalendarEvent | None:
-    start = entry.start or now
-    end = entry.end or max(now, start) + OPEN_END
-    if end <= start:
-        return None
+def _event(entry: ScheduleEntry, start: datetime, end: datetime) -> CalendarEvent:
     mode = entry.mode
     return CalendarEvent(
         start=start,
         end=end,
         summary=mode_label(mode) if mode else f"Type {entry.type_code}",
-        description=describe_limits(entry.limits) or None,
+        description=describe(entry),
         uid=str(entry.id),
     )
 
@@ -102,11 +117,37 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
         CalendarEntityFeature.CREATE_EVENT | CalendarEntityFeature.DELETE_EVENT
     )
 
+    def __init__(self, *args: Any) -> None:
+        """Create the calendar; it remembers when it first saw an entry without a start."""
+        super().__init__(*args)
+        self._first_seen: dict[int, datetime] = {}
+
+    def _start(self, entry: ScheduleEntry) -> datetime:
+        # An entry without a start is drawn from when it was first seen: a fixed moment.
+        if entry.start is not None:
+            return entry.start
+        return self._first_seen.setdefault(entry.id, dt_util.utcnow())
+
     def _events(self) -> list[CalendarEvent]:
-        now = dt_util.utcnow()
         schedule = self.target
-        events = [_event(entry, now) for entry in schedule.entries] if schedule else []
-        return sorted((e for e in events if e is not None), key=lambda e: e.start_datetime_local)
+        if schedule is None:
+            return []
+        starts = {entry.id: self._start(entry) for entry in schedule.entries}
+        self._first_seen = {key: seen for key, seen in self._first_seen.items() if key in starts}
+        events = []
+        for entry in schedule.entries:
+            start = starts[entry.id]
+            end = entry.end
+            if end is None:
+                # Open-ended: until the next entry starts, else the schedule's last moment.
+                last = max((e.end for e in schedule.entries if e.end), default=start)
+                end = min(
+                    (moment for moment in starts.values() if moment > start),
+                    default=last if last > start else start + OPEN_END,
+                )
+            if end > start:
+                events.append(_event(entry, start, end))
+        return sorted(events, key=lambda e: e.start_datetime_local)
 
     @property
     def event(self) -> CalendarEvent | None:
@@ -133,9 +174,11 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
         start, end = kwargs["dtstart"], kwargs["dtend"]
         if not isinstance(start, datetime) or not isinstance(end, datetime):
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="all_day_event")
-        mode = parse_mode(str(kwargs.get("summary", "")))
+        mode = await parse_mode(self.hass, str(kwargs.get("summary", "")))
         limits = parse_limits(kwargs.get("description"))
-        await self.control.add_entry(mode, as_moment(start), as_moment(end), limits)
+        await self.control.add_entry(
+            mode, as_moment(start, "dtstart"), as_moment(end, "dtend"), limits
+        )
 
     async def async_delete_event(
         self,

@@ -5,14 +5,16 @@ errors, merging quick number changes into one command, and showing the read-back
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+import math
 from typing import Any, Concatenate
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.entity import Entity
 from homeassistant.util import dt as dt_util
 
 from .api import (
@@ -27,8 +29,8 @@ from .api import (
     Schedule,
     ScheduleEntry,
     ScheduleLimits,
-    ScheduleSource,
 )
+from .api.const import MAX_GRID_LIMIT
 from .const import DOMAIN
 from .coordinator import HomevoltCoordinator
 
@@ -36,6 +38,20 @@ from .coordinator import HomevoltCoordinator
 LIMIT_NAMES = tuple(name for name in ScheduleLimits.__dataclass_fields__ if name != "offline")
 # Number changes that arrive this close together become one command.
 BATCH_SECONDS = 0.4
+# Modes that run at a power setpoint: without one the battery runs idle (seen on real units).
+SETPOINT_MODES = frozenset(
+    {
+        BatteryMode.INVERTER_CHARGE,
+        BatteryMode.INVERTER_DISCHARGE,
+        BatteryMode.GRID_CHARGE,
+        BatteryMode.GRID_DISCHARGE,
+        BatteryMode.GRID_CHARGE_DISCHARGE,
+    }
+)
+# How far ahead a window may end: a schedule is a plan for the coming days, not for decades.
+MAX_AHEAD = timedelta(days=366)
+# How far back a window may start (an entry that already began is fine).
+MAX_BEHIND = timedelta(days=1)
 
 
 def translate_errors[**P, R](
@@ -102,6 +118,8 @@ class HomevoltControl:
         self.client = coordinator.client
         self._pending: dict[str, Any] = {}
         self._batch: asyncio.Future[None] | None = None
+        # One batch at a time: the next one reads the limits the previous one read back.
+        self._batch_lock = asyncio.Lock()
 
     @property
     def issue_id(self) -> str:
@@ -118,11 +136,14 @@ class HomevoltControl:
         return data.schedule if data else None
 
     def current_entry(self) -> ScheduleEntry | None:
-        """The local entry in force now (the cloud's entries are not ours to adjust)."""
+        """The entry the battery runs now, whether this house or the Tibber cloud wrote it."""
         schedule = self.schedule
-        if schedule is None or schedule.source is not ScheduleSource.LOCAL:
-            return None
-        return schedule.active_entry(dt_util.utcnow())
+        return schedule.active_entry(dt_util.utcnow()) if schedule else None
+
+    def current_mode(self) -> BatteryMode | None:
+        """The mode of the entry in force."""
+        entry = self.current_entry()
+        return entry.mode if entry else None
 
     @property
     def has_min_soc_parameter(self) -> bool:
@@ -146,6 +167,11 @@ class HomevoltControl:
         rated = self.coordinator.data.ems.rated_power
         return int(rated) if rated else 0
 
+    def setpoint_bounds(self, mode: BatteryMode | None) -> tuple[int, int]:
+        """The setpoint a mode takes: signed only in grid charge/discharge."""
+        rated = self.rated_power
+        return (-rated if mode is not None and mode.signed_setpoint else 0, rated)
+
     # ----------------------------------------------------------------------------------------
     # guards and results
 
@@ -165,6 +191,55 @@ class HomevoltControl:
             data={"entry_id": self.coordinator.config_entry.entry_id},
         )
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="local_mode_off")
+
+    def _check_limits(
+        self, mode: BatteryMode, limits: ScheduleLimits, fields: Mapping[str, str] | None = None
+    ) -> None:
+        """Refuse limits outside what the mode and this system take, naming the owner's field."""
+        named = {name: name for name in LIMIT_NAMES} | dict(fields or {})
+        rated = self.rated_power
+        ranges: dict[str, tuple[int, int, str]] = {
+            "min_soc": (0, 100, "%"),
+            "max_soc": (0, 100, "%"),
+            "import_limit": (0, MAX_GRID_LIMIT, "W"),
+            "export_limit": (0, MAX_GRID_LIMIT, "W"),
+        }
+        if rated:  # unknown rated power: the client refuses the write itself
+            ranges |= {
+                "setpoint": (*self.setpoint_bounds(mode), "W"),
+                "max_charge": (0, rated, "W"),
+                "max_discharge": (0, rated, "W"),
+            }
+        for name, (low, high, unit) in ranges.items():
+            value = getattr(limits, name)
+            if value is not None and not low <= value <= high:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="out_of_range",
+                    translation_placeholders={
+                        "field": named[name],
+                        "value": str(value),
+                        "min": str(low),
+                        "max": str(high),
+                        "unit": unit,
+                    },
+                )
+        if (
+            limits.min_soc is not None
+            and limits.max_soc is not None
+            and limits.min_soc > limits.max_soc
+        ):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="soc_order",
+                translation_placeholders={"min": named["min_soc"], "max": named["max_soc"]},
+            )
+        if mode in SETPOINT_MODES and limits.setpoint is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="setpoint_missing",
+                translation_placeholders={"mode": mode_label(mode), "field": named["setpoint"]},
+            )
 
     @callback
     def forget_solved_issue(self) -> None:
@@ -186,14 +261,16 @@ class HomevoltControl:
 
     @translate_errors
     async def set_mode(self, mode: BatteryMode, limits: ScheduleLimits | None = None) -> None:
-        """Switch the battery to a mode from now on (replaces the schedule)."""
-        self._require_local_mode()
-        limits = limits if limits is not None else self._current_limits()
-        self._show(await self.client.set_schedule(mode, **_as_kwargs(limits)))
+        """Switch the battery to a mode from now on (replaces the schedule).
 
-    def _current_limits(self) -> ScheduleLimits:
-        entry = self.current_entry()
-        return entry.limits if entry else ScheduleLimits()
+        Without limits, those of the entry in force carry over, the cloud's plan's included.
+        """
+        if limits is None:
+            entry = self.current_entry()
+            limits = entry.limits if entry else ScheduleLimits()
+        self._check_limits(mode, limits)
+        self._require_local_mode()
+        self._show(await self.client.set_schedule(mode, **_as_kwargs(limits)))
 
     @translate_errors
     async def update_limits(self, /, **changes: Any) -> None:
@@ -201,28 +278,55 @@ class HomevoltControl:
         await self._update_limits(**changes)
 
     async def _update_limits(self, **changes: Any) -> None:
+        entry = self.current_entry()
+        if entry is None or entry.mode is None:
+            # Never guess a mode (sched_set 0 would stop the battery): ask for one.
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_mode")
+        self._check_limits(entry.mode, replace(entry.limits, **changes))
         self._require_local_mode()
-        replace(ScheduleLimits(), **changes)  # unknown names fail here, before batching
         self._pending.update(changes)
         if self._batch is None:
             self._batch = self.hass.loop.create_future()
-            self.hass.async_create_background_task(self._flush(), "homevolt_limits")
+            self.coordinator.config_entry.async_create_background_task(
+                self.hass, self._flush(self._batch), "homevolt_limits"
+            )
         await asyncio.shield(self._batch)
 
-    async def _flush(self) -> None:
-        await asyncio.sleep(BATCH_SECONDS)
-        changes, self._pending = self._pending, {}
-        batch, self._batch = self._batch, None
-        assert batch is not None
+    async def _flush(self, batch: asyncio.Future[None]) -> None:
         try:
-            entry = self.current_entry()
-            mode = entry.mode if entry and entry.mode else BatteryMode.IDLE
-            limits = replace(self._current_limits(), **changes)
-            self._show(await self.client.set_schedule(mode, **_as_kwargs(limits)))
+            await asyncio.sleep(BATCH_SECONDS)
+            async with self._batch_lock:
+                # Changes that arrived while the previous batch was being written join this one.
+                changes, self._pending = self._pending, {}
+                if self._batch is batch:
+                    self._batch = None
+                entry = self.current_entry()
+                if entry is None or entry.mode is None:
+                    raise ServiceValidationError(
+                        translation_domain=DOMAIN, translation_key="no_mode"
+                    )
+                limits = replace(entry.limits, **changes)
+                self._check_limits(entry.mode, limits)
+                self._show(await self.client.set_schedule(entry.mode, **_as_kwargs(limits)))
+        except asyncio.CancelledError:
+            _fail(batch, HomeAssistantError(translation_domain=DOMAIN, translation_key="unloaded"))
+            raise
         except Exception as err:
-            batch.set_exception(err)
+            _fail(batch, err)
         else:
             batch.set_result(None)
+
+    @callback
+    def unload(self) -> None:
+        """The entry is going away: fail changes still waiting, and withdraw its repair."""
+        ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
+        self._pending = {}
+        if self._batch is not None:
+            _fail(
+                self._batch,
+                HomeAssistantError(translation_domain=DOMAIN, translation_key="unloaded"),
+            )
+            self._batch = None
 
     @translate_errors
     async def set_minimum_soc(self, percent: int) -> None:
@@ -237,6 +341,7 @@ class HomevoltControl:
         self, mode: BatteryMode, start: datetime, end: datetime, limits: ScheduleLimits
     ) -> None:
         """Add a window to the schedule."""
+        self._check_limits(mode, limits)
         self._require_local_mode()
         self._show(await self.client.add_schedule_entry(mode, start, end, **_as_kwargs(limits)))
 
@@ -255,21 +360,82 @@ class HomevoltControl:
     @translate_errors
     async def charge(self, power: int, target_soc: int | None, until: datetime | None) -> None:
         """Charge now, up to a target SOC, optionally until a moment."""
+        self._check_limits(
+            BatteryMode.INVERTER_CHARGE,
+            ScheduleLimits(setpoint=power, max_soc=target_soc),
+            {"setpoint": "power", "max_soc": "target_soc"},
+        )
         self._require_local_mode()
         self._show(await self.client.charge(power, target_soc, until=until))
 
     @translate_errors
     async def discharge(self, power: int, target_soc: int | None, until: datetime | None) -> None:
         """Discharge now, down to a target SOC, optionally until a moment."""
+        self._check_limits(
+            BatteryMode.INVERTER_DISCHARGE,
+            ScheduleLimits(setpoint=power, min_soc=target_soc),
+            {"setpoint": "power", "min_soc": "target_soc"},
+        )
         self._require_local_mode()
         self._show(await self.client.discharge(power, target_soc, until=until))
 
 
-def as_moment(value: datetime) -> datetime:
-    """An aware UTC moment; a naive datetime is Home Assistant's local time."""
+@callback
+def write_state_again(entity: Entity) -> None:
+    """Write a control's state although unchanged: a slider or list the owner moved snaps back."""
+    entity._attr_force_update = True
+    try:
+        entity.async_write_ha_state()
+    finally:
+        entity._attr_force_update = False
+
+
+def _fail(batch: asyncio.Future[None], err: BaseException) -> None:
+    if not batch.done():
+        batch.set_exception(err)
+
+
+def mode_label(mode: BatteryMode) -> str:
+    """A mode as the README writes it and as event titles show it: "Grid charge"."""
+    return mode.value.replace("_", " ").capitalize()
+
+
+def as_moment(value: datetime, field: str = "start") -> datetime:
+    """An aware UTC moment within reach of a schedule; a naive datetime is local time.
+
+    Out-of-range dates (year 1, year 9999) are refused in the owner's words, never an overflow.
+    """
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt_util.get_default_time_zone())
-    return dt_util.as_utc(value)
+    now = dt_util.utcnow()
+    earliest, latest = now - MAX_BEHIND, now + MAX_AHEAD
+    try:
+        moment = dt_util.as_utc(value)
+    except OverflowError:
+        moment = None
+    if moment is None or not earliest <= moment <= latest:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="date_out_of_range",
+            translation_placeholders={
+                "field": field,
+                "value": value.replace(tzinfo=None).isoformat(sep=" "),
+                "earliest": dt_util.as_local(earliest).strftime("%Y-%m-%d"),
+                "latest": dt_util.as_local(latest).strftime("%Y-%m-%d"),
+            },
+        )
+    return moment
+
+
+def finite(value: float, field: str) -> float:
+    """A finite number; NaN and infinities are refused in the owner's words."""
+    if not math.isfinite(value):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_a_number",
+            translation_placeholders={"field": field, "value": str(value)},
+        )
+    return value
 
 
 def _as_kwargs(limits: ScheduleLimits) -> dict[str, Any]:

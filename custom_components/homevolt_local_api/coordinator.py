@@ -141,6 +141,9 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         self._missing_since: dict[str, datetime] = {}
         self._missing_store = missing_devices_store(hass, entry.entry_id)
         self._failed_at: dict[str, datetime] = {}
+        # Counts read-backs; a poll keeps any part read back after it started (newer).
+        self._generation = 0
+        self._read_back: dict[str, int] = {}
 
     async def async_load_missing_devices(self) -> None:
         """Since when each device has been missing, as stored before a restart."""
@@ -172,6 +175,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         return OTA_INTERVAL
 
     async def _async_update_data(self) -> HomevoltData:
+        started = self._generation
         now = dt_util.utcnow()
         previous = self.data
         if self._refusals.waiting(now):
@@ -242,10 +246,24 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             ) from err
         self._refusals.accepted()
         self._remove_stale_devices(data)
-        return data
+        return self._with_newer_read_backs(data, started)
+
+    def _with_newer_read_backs(self, data: HomevoltData, started: int) -> HomevoltData:
+        """The poll's data, except parts a write read back while the poll was running."""
+        newer = [part for part, generation in self._read_back.items() if generation > started]
+        if not newer or self.data is None:
+            return data
+        current = self.data
+        return replace(
+            data,
+            **{part: getattr(current, part) for part in newer},
+            fetched={**data.fetched, **{part: current.fetched[part] for part in newer}},
+        )
 
     def show_read_back(self, **parts: Any) -> None:
         """Show what the device read back after a write (schedule= or params=) at once."""
+        self._generation += 1
+        self._read_back.update(dict.fromkeys(parts, self._generation))
         if self.data is not None:
             now = dt_util.utcnow()
             fetched = {**self.data.fetched, **dict.fromkeys(parts, now)}

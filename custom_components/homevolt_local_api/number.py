@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.const import MAX_GRID_LIMIT
-from .control import HomevoltControl
+from .control import HomevoltControl, finite, write_state_again
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
 from .entity import HomevoltEntity, add_entities_as_found, build_entities
 
@@ -31,6 +31,8 @@ class HomevoltNumberEntityDescription(NumberEntityDescription):
     value_fn: Callable[[HomevoltControl], float | None]
     set_fn: Callable[[HomevoltControl, int], Awaitable[None]]
     bounds_fn: Callable[[HomevoltControl], tuple[float, float]] = lambda _: (0, 100)
+    reads_schedule: bool = True
+    """A limit of the entry in force: unavailable while schedule.json cannot be read."""
 
 
 def _limit(name: str) -> Callable[[HomevoltControl], float | None]:
@@ -58,12 +60,9 @@ def _soc(key: str, **kwargs: Any) -> HomevoltNumberEntityDescription:
     )
 
 
-def _power(
-    key: str, limit: str, *, signed: bool = False, grid: bool = False
-) -> HomevoltNumberEntityDescription:
+def _power(key: str, limit: str, *, grid: bool = False) -> HomevoltNumberEntityDescription:
     def bounds(control: HomevoltControl) -> tuple[float, float]:
-        high = MAX_GRID_LIMIT if grid else control.rated_power
-        return (-high if signed else 0, high)
+        return (0, MAX_GRID_LIMIT if grid else control.rated_power)
 
     return HomevoltNumberEntityDescription(
         key=key,
@@ -84,9 +83,22 @@ NUMBERS: tuple[HomevoltNumberEntityDescription, ...] = (
         "minimum_soc",
         value_fn=lambda control: control.min_soc(),
         set_fn=lambda control, value: control.set_minimum_soc(value),
+        reads_schedule=False,  # the battery's parameter where it has one
     ),
     _soc("maximum_soc", value_fn=_limit("max_soc"), set_fn=_set_limit("max_soc")),
-    _power("power_setpoint", "setpoint", signed=True),
+    HomevoltNumberEntityDescription(
+        key="power_setpoint",
+        translation_key="power_setpoint",
+        device_class=NumberDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        native_step=POWER_STEP,
+        mode=NumberMode.SLIDER,
+        entity_category=EntityCategory.CONFIG,
+        value_fn=_limit("setpoint"),
+        set_fn=_set_limit("setpoint"),
+        # Negative (export) only where the mode in force takes it: grid charge/discharge.
+        bounds_fn=lambda control: control.setpoint_bounds(control.current_mode()),
+    ),
     _power("max_charge_power", "max_charge"),
     _power("max_discharge_power", "max_discharge"),
     _power("grid_import_limit", "import_limit", grid=True),
@@ -98,6 +110,12 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
     """A limit of the current mode; changing it re-issues the mode."""
 
     entity_description: HomevoltNumberEntityDescription
+
+    @property
+    def available(self) -> bool:
+        return super().available and (
+            not self.entity_description.reads_schedule or self.coordinator.data.schedule is not None
+        )
 
     @property
     def native_min_value(self) -> float:
@@ -115,7 +133,11 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
         return (self.native_value, self.native_min_value, self.native_max_value)
 
     async def async_set_native_value(self, value: float) -> None:
-        await self.entity_description.set_fn(self.control, round(value))
+        try:
+            await self.entity_description.set_fn(self.control, round(finite(value, "value")))
+        except Exception:
+            write_state_again(self)  # the slider moved before the refusal
+            raise
 
 
 def _numbers_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:

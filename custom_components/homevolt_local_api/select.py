@@ -8,6 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .api import BatteryMode, Schedule
+from .control import write_state_again
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
 from .entity import HomevoltEntity, add_entities_as_found, schedule_target, system_device_info
 
@@ -32,7 +33,11 @@ class HomevoltBatteryModeSelect(HomevoltEntity[Schedule], SelectEntity):
         return self.current_option
 
     async def async_select_option(self, option: str) -> None:
-        await self.control.set_mode(BatteryMode(option))
+        try:
+            await self.control.set_mode(BatteryMode(option))
+        except Exception:
+            write_state_again(self)  # the list shows the refused choice until rewritten
+            raise
 
 
 def _selects_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:

@@ -292,6 +292,8 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         value_fn=lambda d: d.schedule.source.value if d.schedule and d.schedule.source else None,
         reads="schedule",
     ),
+    # The battery-mode select and the power-setpoint number show these; the sensors stay for
+    # history and templates, off unless the owner turns them on.
     HomevoltSensorEntityDescription(
         key="battery_mode",
         translation_key="battery_mode",
@@ -299,8 +301,11 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         options=[mode.value for mode in BatteryMode],
         value_fn=_active_mode,
         reads="schedule",
+        entity_registry_enabled_default=False,
     ),
-    _power("power_setpoint", _active_setpoint, reads="schedule"),
+    _power(
+        "power_setpoint", _active_setpoint, reads="schedule", entity_registry_enabled_default=False
+    ),
     HomevoltSensorEntityDescription(
         key="next_schedule_change",
         translation_key="next_schedule_change",

@@ -1,5 +1,6 @@
 """Actions: set a mode, manage schedule windows, charge, discharge, idle. Never a raw console."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,24 +16,36 @@ from .const import DOMAIN
 from .control import LIMIT_NAMES, HomevoltControl, as_moment
 
 
-def _whole(value: Any) -> int:
-    """A whole number; 1500.5 or "abc" are refused rather than rounded or guessed."""
-    if isinstance(value, bool):
-        raise probatio.Invalid("expected a whole number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    raise probatio.Invalid("expected a whole number")
+def _whole(field: str) -> Callable[[Any], int]:
+    """A whole number; 1500.5, NaN, infinity or "abc" are refused, naming the field."""
+
+    def validate(value: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and value.strip().removeprefix("-").isdecimal():
+            return int(value)
+        # Raised from the schema so that nothing runs: a translated refusal, not a raw one.
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_whole_number",
+            translation_placeholders={"field": field, "value": str(value)[:40]},
+        )
+
+    return validate
 
 
 _DEVICE = {probatio.Required(ATTR_DEVICE_ID): cv.string}
-_LIMIT_FIELDS = {probatio.Optional(name): _whole for name in LIMIT_NAMES} | {
+_LIMIT_FIELDS = {probatio.Optional(name): _whole(name) for name in LIMIT_NAMES} | {
     probatio.Optional("offline"): cv.boolean
 }
 _MODE = {probatio.Required("mode"): probatio.In([mode.value for mode in BatteryMode])}
+_POWER_FIELDS = {
+    probatio.Required("power"): _whole("power"),
+    probatio.Optional("target_soc"): _whole("target_soc"),
+    probatio.Optional("until"): cv.datetime,
+}
 
 SCHEMAS = {
     "set_mode": probatio.Schema({**_DEVICE, **_MODE, **_LIMIT_FIELDS}),
@@ -45,24 +58,12 @@ SCHEMAS = {
             **_LIMIT_FIELDS,
         }
     ),
-    "delete_schedule_entry": probatio.Schema({**_DEVICE, probatio.Required("entry_id"): _whole}),
+    "delete_schedule_entry": probatio.Schema(
+        {**_DEVICE, probatio.Required("entry_id"): _whole("entry_id")}
+    ),
     "clear_schedule": probatio.Schema(_DEVICE),
-    "charge": probatio.Schema(
-        {
-            **_DEVICE,
-            probatio.Required("power"): _whole,
-            probatio.Optional("target_soc"): _whole,
-            probatio.Optional("until"): cv.datetime,
-        }
-    ),
-    "discharge": probatio.Schema(
-        {
-            **_DEVICE,
-            probatio.Required("power"): _whole,
-            probatio.Optional("target_soc"): _whole,
-            probatio.Optional("until"): cv.datetime,
-        }
-    ),
+    "charge": probatio.Schema({**_DEVICE, **_POWER_FIELDS}),
+    "discharge": probatio.Schema({**_DEVICE, **_POWER_FIELDS}),
     "idle": probatio.Schema(_DEVICE),
 }
 
@@ -88,8 +89,8 @@ def _limits(data: dict[str, Any]) -> ScheduleLimits:
     )
 
 
-def _moment(value: datetime | None) -> datetime | None:
-    return None if value is None else as_moment(value)
+def _until(value: datetime | None) -> datetime | None:
+    return None if value is None else as_moment(value, "until")
 
 
 async def _set_mode(hass: HomeAssistant, call: ServiceCall) -> None:
@@ -97,10 +98,10 @@ async def _set_mode(hass: HomeAssistant, call: ServiceCall) -> None:
 
 
 async def _add_schedule_entry(hass: HomeAssistant, call: ServiceCall) -> None:
-    start: datetime = call.data["start"]
-    end: datetime = call.data["end"]
+    start = as_moment(call.data["start"], "start")
+    end = as_moment(call.data["end"], "end")
     await _control(hass, call).add_entry(
-        BatteryMode(call.data["mode"]), as_moment(start), as_moment(end), _limits(dict(call.data))
+        BatteryMode(call.data["mode"]), start, end, _limits(dict(call.data))
     )
 
 
@@ -114,13 +115,13 @@ async def _clear_schedule(hass: HomeAssistant, call: ServiceCall) -> None:
 
 async def _charge(hass: HomeAssistant, call: ServiceCall) -> None:
     await _control(hass, call).charge(
-        call.data["power"], call.data.get("target_soc"), _moment(call.data.get("until"))
+        call.data["power"], call.data.get("target_soc"), _until(call.data.get("until"))
     )
 
 
 async def _discharge(hass: HomeAssistant, call: ServiceCall) -> None:
     await _control(hass, call).discharge(
-        call.data["power"], call.data.get("target_soc"), _moment(call.data.get("until"))
+        call.data["power"], call.data.get("target_soc"), _until(call.data.get("until"))
     )
 
 

@@ -3,7 +3,6 @@
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -13,9 +12,8 @@ from .entity import HomevoltEntity, add_entities_as_found, schedule_target, unit
 
 PARALLEL_UPDATES = 1
 
-LOCAL_MODE = SwitchEntityDescription(
-    key="local_mode", translation_key="local_mode", entity_category=EntityCategory.CONFIG
-)
+# A control, not configuration: every other control depends on it, so it shows first.
+LOCAL_MODE = SwitchEntityDescription(key="local_mode", translation_key="local_mode")
 
 
 class HomevoltLocalModeSwitch(HomevoltEntity[Schedule], SwitchEntity):

@@ -265,7 +265,7 @@ async def test_reserve_raises_minimum_and_charges_then_releases(
         freezer,
         "reserve.yaml",
         {
-            "minimum_soc_entity": "number.homevolt_minimum_state_of_charge",
+            "minimum_soc_entity": "number.homevolt_minimum_soc",
             "warning": "binary_sensor.storm_warning",
             "reserve_soc": 60,
             "normal_soc": 15,
@@ -279,7 +279,7 @@ async def test_reserve_raises_minimum_and_charges_then_releases(
     window = sim.system.active_entry()
     assert window is not None
     assert (window.type, window.params.get("setpoint"), window.max_soc) == (1, 4000, 95)
-    assert hass.states.get("number.homevolt_minimum_state_of_charge").state == "60.0"
+    assert hass.states.get("number.homevolt_minimum_soc").state == "60.0"
 
     hass.states.async_set("binary_sensor.storm_warning", "off")
     await hass.async_block_till_done(wait_background_tasks=True)

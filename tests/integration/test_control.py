@@ -137,7 +137,6 @@ async def test_choosing_inverter_charge_charges_within_one_poll(
     await control(sim, "clock", {"advance": 5})
     await _tick(hass, freezer)
     assert float(hass.states.get("sensor.homevolt_battery_power").state) < 0
-    assert hass.states.get("sensor.homevolt_battery_mode").state == "inverter_charge"
 
 
 async def test_minimum_soc_stops_discharge(
@@ -148,11 +147,11 @@ async def test_minimum_soc_stops_discharge(
     await hass.services.async_call(
         "number",
         "set_value",
-        {"entity_id": "number.homevolt_minimum_state_of_charge", "value": 48},
+        {"entity_id": "number.homevolt_minimum_soc", "value": 48},
         blocking=True,
     )
     assert sim.system.params["battery_min_soc"].stored == [48]
-    assert hass.states.get("number.homevolt_minimum_state_of_charge").state == "48.0"
+    assert hass.states.get("number.homevolt_minimum_soc").state == "48.0"
     await _action(hass, "discharge", power=6000)
     await control(sim, "clock", {"advance": 5})
     await _tick(hass, freezer)
@@ -173,12 +172,12 @@ async def test_minimum_soc_without_the_parameter(hass: HomeAssistant, start_sim:
     await hass.services.async_call(
         "number",
         "set_value",
-        {"entity_id": "number.homevolt_minimum_state_of_charge", "value": 30},
+        {"entity_id": "number.homevolt_minimum_soc", "value": 30},
         blocking=True,
     )
     entry = sim.system.schedule[0]
     assert (entry.type, entry.min_soc, entry.params["setpoint"]) == (2, 30, 2000)
-    assert hass.states.get("number.homevolt_minimum_state_of_charge").state == "30.0"
+    assert hass.states.get("number.homevolt_minimum_soc").state == "30.0"
 
 
 async def test_quick_number_changes_become_one_command(hass: HomeAssistant, sim: Simulator) -> None:
@@ -197,8 +196,8 @@ async def test_quick_number_changes_become_one_command(hass: HomeAssistant, sim:
             for name, value in (
                 ("power_setpoint", 1500),
                 ("power_setpoint", 2500),
-                ("maximum_charge_power", 4000),
-                ("maximum_state_of_charge", 85),
+                ("max_charge_power", 4000),
+                ("maximum_soc", 85),
             )
         )
     )
@@ -216,20 +215,26 @@ async def test_invalid_input_never_reaches_the_device(hass: HomeAssistant, sim: 
     before = console_posts(sim)
     with pytest.raises(ServiceValidationError) as caught:
         await _action(hass, "set_mode", mode="inverter_charge", setpoint=7000)
-    assert caught.value.translation_key == "invalid_value"
+    assert caught.value.translation_key == "out_of_range"
     # In range for the schema, out of range for the battery: refused by the integration.
     with pytest.raises(ServiceValidationError) as caught:
         await _action(hass, "charge", power=1000, target_soc=120)
-    assert caught.value.translation_key == "invalid_value"
+    assert caught.value.translation_key == "out_of_range"
+    assert caught.value.translation_placeholders["field"] == "target_soc"
     with pytest.raises(ServiceValidationError) as caught:
         await _action(hass, "set_mode", mode="idle", min_soc=80, max_soc=20)
-    assert caught.value.translation_key == "invalid_value"
-    # Not a whole number, not a mode, text in a number: refused by the action's schema.
+    assert caught.value.translation_key == "soc_order"
+    # Not a whole number, or text in a number: a translated refusal naming the field.
     for action, data, field in (
         ("set_mode", {"mode": "inverter_charge", "setpoint": 1500.5}, "setpoint"),
-        ("set_mode", {"mode": "reset"}, "mode"),
         ("charge", {"power": "3000; reset"}, "power"),
     ):
+        with pytest.raises(ServiceValidationError) as caught:
+            await _action(hass, action, **data)
+        assert caught.value.translation_key == "not_whole_number"
+        assert caught.value.translation_placeholders["field"] == field
+    # Not a mode: refused by the action's schema.
+    for action, data, field in (("set_mode", {"mode": "reset"}, "mode"),):
         with pytest.raises(probatio.MultipleInvalid) as invalid:
             await _action(hass, action, **data)
         assert [error.path for error in invalid.value.errors] == [[field]]

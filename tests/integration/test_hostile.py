@@ -27,7 +27,7 @@ SOC = "sensor.homevolt_state_of_charge"
 WIFI = "sensor.homevolt_wi_fi_signal"
 CLOUD = "binary_sensor.homevolt_cloud_connection"
 SCHEDULE_SOURCE = "sensor.homevolt_schedule_source"
-MIN_SOC = "number.homevolt_minimum_state_of_charge"
+MIN_SOC = "number.homevolt_minimum_soc"
 TEMPERATURE = "sensor.homevolt_temperature"
 
 
@@ -265,7 +265,7 @@ async def test_schedule_failure_takes_only_its_entities(
     await _setup(hass, sim, proxy)
     schedule_entities = (
         SCHEDULE_SOURCE,
-        "sensor.homevolt_battery_mode",
+        "number.homevolt_power_setpoint",
         "calendar.homevolt_schedule",
         "select.homevolt_battery_mode",
         "switch.homevolt_local_mode",

@@ -117,8 +117,8 @@ async def test_charging_shows_negative_battery_power(
     assert _value(hass, "sensor.homevolt_battery_power") == -2500
     assert _value(hass, "sensor.homevolt_battery_charge_power") == 2500
     assert _value(hass, "sensor.homevolt_battery_discharge_power") == 0
-    assert hass.states.get("sensor.homevolt_battery_mode").state == "inverter_charge"
-    assert _value(hass, "sensor.homevolt_power_setpoint") == 2500
+    assert hass.states.get("select.homevolt_battery_mode").state == "inverter_charge"
+    assert _value(hass, "number.homevolt_power_setpoint") == 2500
     assert hass.states.get("sensor.homevolt_schedule_source").state == "local"
 
 

@@ -21,13 +21,14 @@ from tests.integration.conftest import control, entry_for, setup_entry
 async def _raise_issue(hass: HomeAssistant, sim: Simulator) -> str:
     """Use a control while local mode is off: refused, with a repair issue."""
     entry = await setup_entry(hass, entry_for(sim))
-    with pytest.raises(ServiceValidationError):
+    with pytest.raises(ServiceValidationError) as caught:
         await hass.services.async_call(
             "select",
             "select_option",
-            {"entity_id": "select.homevolt_battery_mode", "option": "inverter_charge"},
+            {"entity_id": "select.homevolt_battery_mode", "option": "idle"},
             blocking=True,
         )
+    assert caught.value.translation_key == "local_mode_off"
     assert await async_setup_component(hass, REPAIRS_DOMAIN, {})
     issue_id = f"local_mode_off_{entry.entry_id}"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
