@@ -10,6 +10,7 @@ from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import probatio
+from yarl import URL
 
 from . import create_client
 from .api import (
@@ -45,6 +46,26 @@ def host_key(host: object) -> tuple[str, int | None] | None:
     return (str(url.host).lower(), url.explicit_port)
 
 
+def announced_host(host: str, port: int | None) -> str:
+    """The address a zeroconf announcement gives, as an owner would type it."""
+    bracketed = f"[{host}]" if ":" in host else host
+    return f"{bracketed}:{port}" if port and port != 80 else bracketed
+
+
+def followed_host(entry_host: object, host: str, port: int | None, hostname: str) -> str:
+    """An entry's address once its unit is discovered at `host`: its https, port and name kept."""
+    try:
+        url = normalize_host(str(entry_host)) if entry_host else None
+    except HomevoltValidationError:
+        url = None
+    if url is not None and url.host and url.host.lower() == hostname.rstrip(".").lower():
+        return str(entry_host)  # the mDNS name the owner typed finds the new address itself
+    if url is not None and url.scheme == "https":
+        # The announced port is plain http's; a unit that takes commands only over https keeps it.
+        return str(URL.build(scheme="https", host=host, port=url.explicit_port))
+    return announced_host(host, port)
+
+
 def unit_id(value: object) -> str | None:
     """A unit id as 12 lowercase hex digits (older firmware, and core's entries, use decimal)."""
     text = str(value or "").strip().lower()
@@ -66,6 +87,7 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
         self._data: dict[str, Any] = {}
         self._core_entry: ConfigEntry | None = None
         self._system_id: str | None = None  # known when discovery could read without a password
+        self._discovery: ZeroconfServiceInfo | None = None
 
     def _set_host(self, host: str) -> None:
         self._data[CONF_HOST] = host
@@ -207,11 +229,8 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
     @override
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
         """A Homevolt announced itself: recognise it before anything needs the password."""
-        host = discovery_info.host
-        if ":" in host:
-            host = f"[{host}]"
-        if discovery_info.port and discovery_info.port != 80:
-            host = f"{host}:{discovery_info.port}"
+        self._discovery = discovery_info
+        host = announced_host(discovery_info.host, discovery_info.port)
         self._data = {CONF_PASSWORD: None}
         self._set_host(host)
         self._abort_if_host_configured(host)
@@ -219,7 +238,7 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
             if match := _MDNS_UNIT_ID.match(name):
                 await self.async_set_unique_id(match.group(1).lower())
                 # A known unit at a new address: follow it.
-                self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+                self._abort_if_known_unit_moved()
                 break
         try:
             # No credentials: a challenge, which the device's login back-off does not count.
@@ -229,9 +248,20 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_abort(reason=err.error)
         else:
             await self.async_set_unique_id(system_id, raise_on_progress=False)
-            self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+            self._abort_if_known_unit_moved()
             self._system_id = system_id
         return await self.async_step_zeroconf_confirm()
+
+    def _abort_if_known_unit_moved(self) -> None:
+        """Abort for a configured unit, pointing its entry at the address it was discovered at."""
+        assert self.unique_id is not None
+        assert self._discovery is not None
+        entry = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, self.unique_id)
+        if entry is None:
+            return
+        info = self._discovery
+        moved = followed_host(entry.data.get(CONF_HOST), info.host, info.port, info.hostname)
+        self._abort_if_unique_id_configured(updates={CONF_HOST: moved})
 
     async def async_step_zeroconf_confirm(
         self, user_input: dict[str, Any] | None = None

@@ -512,3 +512,50 @@ async def test_zeroconf_same_unit_announced_twice(hass: HomeAssistant, sim: Simu
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_in_progress"
     assert sum(sim.requests.values()) == requests
+
+
+async def test_zeroconf_keeps_https_when_the_unit_moves(
+    hass: HomeAssistant, start_sim: StartSim
+) -> None:
+    """mDNS announces plain http on port 80: a unit set up over https stays on https."""
+    sim = await start_sim(https=True)
+    port = int(sim.url.rsplit(":", 1)[1])
+    entry = entry_for(sim, **{CONF_VERIFY_SSL: False})
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_HOST: f"https://192.0.2.1:{port}"}
+    )
+    info = _discovered(sim, f"homevolt-{sim.system.units[0].ecu_hex}")
+    info.port = 80
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=info
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == sim.url
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    ("stored", "followed"), [("{name}.local", "{name}.local"), ("not a host", "{bare}")]
+)
+async def test_zeroconf_keeps_the_mdns_name_the_owner_typed(
+    hass: HomeAssistant, sim: Simulator, stored: str, followed: str
+) -> None:
+    """A host entered as the unit's mDNS name finds a new address by itself: it is not replaced."""
+    name = f"homevolt-{sim.system.units[0].ecu_hex}"
+    bare = sim.url.removeprefix("http://")
+    entry = entry_for(sim)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_HOST: stored.format(name=name)}
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovered(sim, name)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == followed.format(name=name, bare=bare)
+    assert sum(sim.requests.values()) == 0
