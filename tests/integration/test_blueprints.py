@@ -1,6 +1,6 @@
 """The automation blueprints: loaded by Home Assistant's blueprint integration, and run for real."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import re
 import shutil
@@ -135,10 +135,11 @@ async def _battery_with_automation(
     inputs: dict[str, Any],
     *,
     setup_at: datetime = START - timedelta(minutes=1),
+    sim_start: datetime = START,
 ) -> Simulator:
     """The simulated battery in local mode, and one automation made from `blueprint`."""
     freezer.move_to(setup_at)
-    sim = await start_sim(start=START)
+    sim = await start_sim(start=sim_start)
     entry = await setup_entry(hass, entry_for(sim))
     await hass.services.async_call(
         "switch", "turn_on", {"entity_id": "switch.homevolt_local_mode"}, blocking=True
@@ -214,6 +215,37 @@ async def test_cheapest_hours_charges_the_battery_in_the_cheapest_hour_only(
     # The window ends with the price slot: 13:00 local (a level holds for its quarter hour).
     slot = timedelta(minutes=15) if shape == "tibber_level" else timedelta(hours=1)
     assert datetime.fromtimestamp(window.end, NOON.tzinfo) == NOON + slot
+
+
+@pytest.mark.parametrize("per_hour", [1, 4], ids=["hourly", "quarter_hourly"])
+async def test_cheapest_hours_on_the_day_the_clocks_go_back(
+    blueprint_hass: HomeAssistant,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+    per_hour: int,
+) -> None:
+    """That day has 25 hours: a plain list holds 25 hourly (100 quarter-hourly) prices."""
+    hass = blueprint_hass
+    # 2026-10-25 in Stockholm: 20:00 CET (19:00 UTC) is the 21st hour after midnight.
+    moment = datetime(2026, 10, 25, 19, 0, tzinfo=UTC)
+    hourly = [0.05 if hour == 21 else 1.0 + hour / 100 for hour in range(25)]
+    prices = [price for price in hourly for _ in range(per_hour)]
+    hass.states.async_set("sensor.spot_price", "1.0", {"prices": prices})
+    sim = await _battery_with_automation(
+        hass,
+        start_sim,
+        freezer,
+        "cheapest_hours.yaml",
+        {"hours": 1, "price_entity": "sensor.spot_price", "list_attribute": "prices"},
+        setup_at=moment - timedelta(minutes=1),
+        sim_start=moment,
+    )
+    await _at(hass, freezer, moment)
+    await _stop_automations(hass)
+    assert sim.requests["POST /console.json"] == 1
+    window = sim.system.active_entry()
+    assert window is not None
+    assert datetime.fromtimestamp(window.end, UTC) == moment + timedelta(hours=1) / per_hour
 
 
 @pytest.mark.parametrize("export", [False, True], ids=["discharge", "export"])
