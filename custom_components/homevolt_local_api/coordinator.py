@@ -157,6 +157,12 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         last = data.fetched.get(part)
         return last is None or now - last >= interval - timedelta(seconds=1)
 
+    def _unreadable_now(self, part: str, err: Exception) -> None:
+        """Note a part that cannot be read now: warned once, until it reads again."""
+        if part not in self._unreadable:
+            LOGGER.warning("Ignoring %s until it can be read: %s", part, err)
+            self._unreadable.add(part)
+
     @staticmethod
     def _ota_interval(data: HomevoltData) -> timedelta:
         running = data.status is not None and data.status.ota_in_progress
@@ -190,16 +196,18 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 value: Any
                 try:
                     value = await read()
-                except HomevoltUnsupportedError:
-                    LOGGER.debug("%s is not offered by this firmware", part)
-                    self._unsupported.add(part)
-                    continue
+                except HomevoltUnsupportedError as err:
+                    if part not in data.fetched:
+                        LOGGER.debug("%s is not offered by this firmware", part)
+                        self._unsupported.add(part)
+                        continue
+                    # It answered before: missing now is a fault, not a feature this unit lacks.
+                    self._unreadable_now(part, err)
+                    value = None
                 except HomevoltResponseError as err:
                     # One odd endpoint must not take the battery's sensors down with it: what
                     # it describes becomes unknown until it reads well again.
-                    if part not in self._unreadable:
-                        LOGGER.warning("Ignoring %s until it can be read: %s", part, err)
-                        self._unreadable.add(part)
+                    self._unreadable_now(part, err)
                     value = None
                 else:
                     if part in self._unreadable:

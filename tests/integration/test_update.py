@@ -166,7 +166,7 @@ async def _with_manifest(sim: Simulator, manifest: dict[str, Any]) -> TestServer
 
     async def handler(request: web.Request) -> web.Response:
         if request.path == "/ota_manifest.json":
-            return web.json_response(manifest)
+            return web.json_response(manifest) if manifest else web.Response(status=404)
         async with (
             ClientSession() as session,
             session.request(
@@ -231,6 +231,35 @@ async def test_several_products_each_get_an_entity(
         await _tick(hass, freezer, 30 * 60)
         assert hass.states.get("update.homevolt_firmware_product_7").state == STATE_UNAVAILABLE
         assert hass.states.get("update.homevolt_firmware_product_1").state == STATE_ON
+        await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await server.close()
+
+
+async def test_manifest_that_goes_missing_is_not_shown_as_it_was(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    """A manifest read before that now answers 404 (e.g. mid-update): unavailable, then back."""
+    sim = await start_sim()
+    manifest: dict[str, Any] = {"updates": [_product(1, "1.2.3", "1.2.4")]}
+    server = await _with_manifest(sim, manifest)
+    try:
+        entry = entry_for(sim)
+        entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, "host": str(server.make_url("/"))}
+        )
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        assert hass.states.get(FIRMWARE).state == STATE_ON
+        manifest.clear()  # the stand-in answers 404 for an empty manifest
+        await _tick(hass, freezer, 30 * 60)
+        assert hass.states.get(FIRMWARE).state == STATE_UNAVAILABLE
+        assert hass.states.get("sensor.homevolt_state_of_charge").state != STATE_UNAVAILABLE
+        manifest["updates"] = [_product(1, "1.2.4", "1.2.4")]
+        await _tick(hass, freezer, 30 * 60)
+        state = hass.states.get(FIRMWARE)
+        assert (state.state, state.attributes[ATTR_INSTALLED_VERSION]) == (STATE_OFF, "1.2.4")
         await hass.config_entries.async_unload(entry.entry_id)
     finally:
         await server.close()
