@@ -185,7 +185,11 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _create(self, system_id: str) -> ConfigFlowResult:
         await self.async_set_unique_id(system_id, raise_on_progress=False)
-        self._abort_if_unique_id_configured(updates={CONF_HOST: self._data[CONF_HOST]})
+        # The address just read the unit: its entry moves there, with the certificate choice.
+        moved: dict[str, Any] = {
+            key: self._data[key] for key in (CONF_HOST, CONF_VERIFY_SSL) if key in self._data
+        }
+        self._abort_if_unique_id_configured(updates=moved)
         self._core_entry = self._find_core_entry(system_id)
         if self._core_entry is not None:
             return await self.async_step_core_homevolt()

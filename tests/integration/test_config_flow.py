@@ -559,3 +559,27 @@ async def test_zeroconf_keeps_the_mdns_name_the_owner_typed(
     assert result["reason"] == "already_configured"
     assert entry.data[CONF_HOST] == followed.format(name=name, bare=bare)
     assert sum(sim.requests.values()) == 0
+
+
+async def test_user_known_unit_at_an_https_address_keeps_its_certificate_choice(
+    hass: HomeAssistant, start_sim: StartSim
+) -> None:
+    """The unit is added again as https:// (self-signed): its entry moves there, unverified."""
+    sim = await start_sim(https=True)
+    port = int(sim.url.rsplit(":", 1)[1])
+    entry = entry_for(sim)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_HOST: f"localhost:{port}"}
+    )
+    result = await _user(hass, host=sim.url, password="homevolt")
+    assert result["step_id"] == "https"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_VERIFY_SSL: False}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data == {CONF_HOST: sim.url, CONF_PASSWORD: "homevolt", CONF_VERIFY_SSL: False}
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
