@@ -263,3 +263,44 @@ async def test_manifest_that_goes_missing_is_not_shown_as_it_was(
         await hass.config_entries.async_unload(entry.entry_id)
     finally:
         await server.close()
+
+
+@pytest.mark.parametrize(
+    ("flag", "available", "state", "latest"),
+    [
+        (True, "1.2.4", STATE_OFF, "1.2.3"),  # the battery says it is up to date: believed
+        (False, "1.2.4", STATE_ON, "1.2.4"),
+        (None, "1.2.4", STATE_ON, "1.2.4"),  # no flag: a different offered version is offered
+        (None, "1.2.3", STATE_OFF, "1.2.3"),
+        (False, "", STATE_OFF, "1.2.3"),  # nothing offered, whatever the flag says
+        (None, "0.9", STATE_ON, "0.9"),  # versions are not compared: the device offered it
+    ],
+)
+async def test_what_the_manifest_offers(
+    hass: HomeAssistant,
+    start_sim: StartSim,
+    flag: bool | None,
+    available: str,
+    state: str,
+    latest: str,
+) -> None:
+    sim = await start_sim()
+    product = _product(1, "1.2.3", available)
+    product.pop("up2date")
+    if flag is not None:
+        product["up2date"] = flag
+    server = await _with_manifest(sim, {"updates": [product]})
+    try:
+        entry = entry_for(sim)
+        entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, "host": str(server.make_url("/"))}
+        )
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        shown = hass.states.get(FIRMWARE)
+        assert (shown.state, shown.attributes[ATTR_LATEST_VERSION]) == (state, latest)
+        assert shown.attributes[ATTR_INSTALLED_VERSION] == "1.2.3"
+        await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await server.close()
