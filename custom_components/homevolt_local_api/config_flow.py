@@ -185,11 +185,7 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _create(self, system_id: str) -> ConfigFlowResult:
         await self.async_set_unique_id(system_id, raise_on_progress=False)
-        # The address just read the unit: its entry moves there, with the certificate choice.
-        moved: dict[str, Any] = {
-            key: self._data[key] for key in (CONF_HOST, CONF_VERIFY_SSL) if key in self._data
-        }
-        self._abort_if_unique_id_configured(updates=moved)
+        self._abort_if_known_unit_moved()
         self._core_entry = self._find_core_entry(system_id)
         if self._core_entry is not None:
             return await self.async_step_core_homevolt()
@@ -257,15 +253,19 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
         return await self.async_step_zeroconf_confirm()
 
     def _abort_if_known_unit_moved(self) -> None:
-        """Abort for a configured unit, pointing its entry at the address it was discovered at."""
+        """Abort for a configured unit, pointing its entry at the address it was just found at."""
         assert self.unique_id is not None
-        assert self._discovery is not None
         entry = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, self.unique_id)
         if entry is None:
             return
-        info = self._discovery
-        moved = followed_host(entry.data.get(CONF_HOST), info.host, info.port, info.hostname)
-        self._abort_if_unique_id_configured(updates={CONF_HOST: moved})
+        updates: dict[str, Any]
+        if (info := self._discovery) is not None:
+            moved = followed_host(entry.data.get(CONF_HOST), info.host, info.port, info.hostname)
+            updates = {CONF_HOST: moved}
+        else:
+            # The address the owner typed just read the unit: with the certificate choice made.
+            updates = {k: self._data[k] for k in (CONF_HOST, CONF_VERIFY_SSL) if k in self._data}
+        self._abort_if_unique_id_configured(updates=updates)
 
     async def async_step_zeroconf_confirm(
         self, user_input: dict[str, Any] | None = None

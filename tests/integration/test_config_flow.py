@@ -583,3 +583,27 @@ async def test_user_known_unit_at_an_https_address_keeps_its_certificate_choice(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_zeroconf_unit_known_only_after_its_password_keeps_https(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    """An mDNS name without the unit's id: recognised after the password, still on https."""
+    port = int(sim.url.rsplit(":", 1)[1])
+    entry = entry_for(sim, **{CONF_VERIFY_SSL: False})
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_HOST: f"https://192.0.2.1:{port}"}
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovered(sim)
+    )
+    assert result["step_id"] == "zeroconf_confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "homevolt"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == f"https://127.0.0.1:{port}"
+    assert entry.data[CONF_VERIFY_SSL] is False
