@@ -17,10 +17,11 @@ from homeassistant.components.update import (
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.homevolt_local_api.const import DOMAIN
 from simulator.server import Simulator
 from tests.integration.conftest import StartSim, control, entry_for, setup_entry
 
@@ -304,3 +305,25 @@ async def test_what_the_manifest_offers(
         await hass.config_entries.async_unload(entry.entry_id)
     finally:
         await server.close()
+
+
+async def test_device_page_shows_the_firmware_installed_by_an_update(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    """The device's firmware (its only other place since the firmware sensors went) follows."""
+    sim = await start_sim()
+    await control(sim, "ota", {"available": OFFERED, "state": "installing", "progress": 99.9})
+    entry = await setup_entry(hass, entry_for(sim))
+    devices = dr.async_get(hass)
+    device = devices.async_get_device_by_identifier(
+        (DOMAIN, sim.system.units[0].ecu_hex), entry.entry_id
+    )
+    assert device is not None
+    assert device.sw_version == INSTALLED
+    await control(sim, "clock", {"advance": 60})  # the simulated unit finishes the update
+    for _ in range(21):  # status.json is read every 5 minutes
+        await _tick(hass, freezer, 15)
+    assert hass.states.get(FIRMWARE).attributes[ATTR_INSTALLED_VERSION] == OFFERED
+    device = devices.async_get(device.id)
+    assert device is not None
+    assert device.sw_version == OFFERED
