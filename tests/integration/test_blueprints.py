@@ -319,3 +319,45 @@ async def test_reserve_raises_minimum_and_charges_then_releases(
     assert sim.system.param("battery_min_soc") == 15
     window = sim.system.active_entry()
     assert window is not None and window.type == 0  # idle
+
+
+RESERVE = {
+    "minimum_soc_entity": "number.homevolt_minimum_state_of_charge",
+    "warning": "binary_sensor.storm_warning",
+    "reserve_soc": 60,
+    "normal_soc": 15,
+    "target_soc": 95,
+    "charge_power": 4000,
+}
+
+
+async def test_reserve_released_when_the_warning_ends_after_being_unavailable(
+    blueprint_hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    """A warning sensor that drops out while on and comes back off still ends the reserve."""
+    hass = blueprint_hass
+    hass.states.async_set("binary_sensor.storm_warning", "off")
+    sim = await _battery_with_automation(hass, start_sim, freezer, "reserve.yaml", RESERVE)
+    for state in ("on", "unavailable", "off"):
+        hass.states.async_set("binary_sensor.storm_warning", state)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    await _stop_automations(hass)
+    assert sim.system.param("battery_min_soc") == 15
+    window = sim.system.active_entry()
+    assert window is not None
+    assert window.type == 0  # idle
+
+
+async def test_reserve_not_touched_when_the_warning_comes_back_off(
+    blueprint_hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    """A warning sensor that was off, dropped out and is off again (a restart): nothing sent."""
+    hass = blueprint_hass
+    hass.states.async_set("binary_sensor.storm_warning", "off")
+    sim = await _battery_with_automation(hass, start_sim, freezer, "reserve.yaml", RESERVE)
+    for state in ("unavailable", "off"):
+        hass.states.async_set("binary_sensor.storm_warning", state)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    await _stop_automations(hass)
+    assert sim.requests["POST /console.json"] == 0
+    assert sim.requests["POST /params.json"] == 0
