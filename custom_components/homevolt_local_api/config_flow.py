@@ -111,8 +111,11 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
     def _abort_if_host_configured(self, host: str) -> None:
         """Abort when an entry already reads this address: decided before any password is sent."""
         key = host_key(host)
+        # homevolt-<id>.local names its unit: a configured one is known by that alone.
+        named = _MDNS_UNIT_ID.match(key[0]) if key else None
+        unit = named.group(1).lower() if named else None
         for entry in self._async_current_entries(include_ignore=False):
-            if host_key(entry.data.get(CONF_HOST)) == key:
+            if host_key(entry.data.get(CONF_HOST)) == key or (unit and entry.unique_id == unit):
                 raise AbortFlow("already_configured")
 
     def _find_core_entry(self, system_id: str) -> ConfigEntry | None:

@@ -340,13 +340,17 @@ def _discovered(
 
 
 @pytest.mark.parametrize("password", ["wrong", None])
-@pytest.mark.parametrize("spelling", ["{url}", "{url}/", "{bare}", "https://{bare}"])
+@pytest.mark.parametrize(
+    "spelling", ["{url}", "{url}/", "{bare}", "https://{bare}", "Homevolt-{unit}.local"]
+)
 async def test_user_known_host_aborts_before_any_request(
     hass: HomeAssistant, sim: Simulator, password: str | None, spelling: str
 ) -> None:
     entry = await setup_entry(hass, entry_for(sim))
     sim.requests.clear()
-    host = spelling.format(url=sim.url, bare=sim.url.removeprefix("http://"))
+    host = spelling.format(
+        url=sim.url, bare=sim.url.removeprefix("http://"), unit=sim.system.units[0].ecu_hex
+    )
     result = await _user(hass, host=host, **({CONF_PASSWORD: password} if password else {}))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
