@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.automation.config import async_validate_config_item
 from homeassistant.components.automation.helpers import async_get_blueprints
 from homeassistant.components.blueprint import Blueprint
 from homeassistant.components.trace.const import DATA_TRACE
@@ -56,6 +57,15 @@ async def test_every_blueprint_loads_with_named_inputs_and_selectors(
         for name, spec in blueprint.inputs.items():
             assert spec and spec.get("name"), f"{path}: input {name} has no name"
             assert spec.get("selector"), f"{path}: input {name} has no selector"
+        # The automation it makes is valid too (triggers, conditions, actions), filled in as the
+        # form requires: every input without a default.
+        required = {
+            name: "sensor.prices" if "entity" in spec["selector"] else "0" * 32
+            for name, spec in blueprint.inputs.items()
+            if "default" not in spec
+        }
+        config = {"id": path, "use_blueprint": {"path": path, "input": required}}
+        assert await async_validate_config_item(hass, path, config), path
 
 
 def test_readme_links_every_blueprint_for_import() -> None:
