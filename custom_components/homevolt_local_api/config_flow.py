@@ -7,6 +7,7 @@ from typing import Any, override
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import probatio
@@ -239,6 +240,7 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
         self._abort_if_host_configured(host)
         for name in (discovery_info.hostname, discovery_info.name):
             if match := _MDNS_UNIT_ID.match(name):
+                self._abort_if_unit_of_a_configured_system(match.group(1).lower())
                 await self.async_set_unique_id(match.group(1).lower())
                 # A known unit at a new address: follow it.
                 self._abort_if_known_unit_moved()
@@ -254,6 +256,15 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
             self._abort_if_known_unit_moved()
             self._system_id = system_id
         return await self.async_step_zeroconf_confirm()
+
+    def _abort_if_unit_of_a_configured_system(self, unit: str) -> None:
+        """A cluster's follower announces itself too: its system is read through the leader."""
+        devices = dr.async_get(self.hass)
+        for entry in self._async_current_entries(include_ignore=False):
+            if entry.unique_id != unit and devices.async_get_device_by_identifier(
+                (DOMAIN, unit), entry.entry_id
+            ):
+                raise AbortFlow("already_configured")
 
     def _abort_if_known_unit_moved(self) -> None:
         """Abort for a configured unit, pointing its entry at the address it was just found at."""

@@ -611,3 +611,22 @@ async def test_zeroconf_unit_known_only_after_its_password_keeps_https(
     assert result["reason"] == "already_configured"
     assert entry.data[CONF_HOST] == f"https://127.0.0.1:{port}"
     assert entry.data[CONF_VERIFY_SSL] is False
+
+
+async def test_zeroconf_follower_of_a_configured_cluster(
+    hass: HomeAssistant, start_sim: StartSim
+) -> None:
+    """Every unit of a cluster announces itself: one already read through its leader is known."""
+    sim = await start_sim(units=2)
+    entry = await setup_entry(hass, entry_for(sim))
+    sim.requests.clear()
+    info = _discovered(sim, f"homevolt-{sim.system.units[1].ecu_hex}")
+    info.port = 1  # the follower's own address: not the leader's
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=info
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert sum(sim.requests.values()) == 0
+    assert entry.data[CONF_HOST] == sim.url
+    assert entry.state is ConfigEntryState.LOADED
