@@ -118,6 +118,8 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
         for entry in self._async_current_entries(include_ignore=False):
             if host_key(entry.data.get(CONF_HOST)) == key or (unit and entry.unique_id == unit):
                 raise AbortFlow("already_configured")
+        if unit:
+            self._abort_if_unit_of_a_configured_system(unit)
 
     def _find_core_entry(self, system_id: str) -> ConfigEntry | None:
         """Core's homevolt entry for the same unit or address, if it has one."""

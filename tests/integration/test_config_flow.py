@@ -630,3 +630,20 @@ async def test_zeroconf_follower_of_a_configured_cluster(
     assert sum(sim.requests.values()) == 0
     assert entry.data[CONF_HOST] == sim.url
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_user_follower_of_a_configured_cluster_by_its_mdns_name(
+    hass: HomeAssistant, start_sim: StartSim
+) -> None:
+    sim = await start_sim(units=2)
+    await setup_entry(hass, entry_for(sim))
+    sim.requests.clear()
+    with patch(
+        "custom_components.homevolt_local_api.api.HomevoltClient.ems", side_effect=RuntimeError
+    ):
+        result = await _user(
+            hass, host=f"homevolt-{sim.system.units[1].ecu_hex}.local", password="wrong"
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert sum(sim.requests.values()) == 0
