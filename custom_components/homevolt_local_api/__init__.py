@@ -23,7 +23,7 @@ from .coordinator import (
     HomevoltRuntime,
     missing_devices_store,
 )
-from .entity import current_device_identifiers
+from .entity import current_device_identifiers, follow_firmware
 from .services import async_setup_services
 
 PLATFORMS = [
@@ -66,6 +66,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomevoltConfigEntry) -> 
     entry.async_on_unload(coordinator.async_add_listener(control.forget_solved_issue))
     entry.async_on_unload(control.unload)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(follow_firmware(coordinator))
     return True
 
 

@@ -7,9 +7,11 @@ from typing import Any, override
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import probatio
+from yarl import URL
 
 from . import create_client
 from .api import (
@@ -45,6 +47,26 @@ def host_key(host: object) -> tuple[str, int | None] | None:
     return (str(url.host).lower(), url.explicit_port)
 
 
+def announced_host(host: str, port: int | None) -> str:
+    """The address a zeroconf announcement gives, as an owner would type it."""
+    bracketed = f"[{host}]" if ":" in host else host
+    return f"{bracketed}:{port}" if port and port != 80 else bracketed
+
+
+def followed_host(entry_host: object, host: str, port: int | None, hostname: str) -> str:
+    """An entry's address once its unit is discovered at `host`: its https, port and name kept."""
+    try:
+        url = normalize_host(str(entry_host)) if entry_host else None
+    except HomevoltValidationError:
+        url = None
+    if url is not None and url.host and url.host.lower() == hostname.rstrip(".").lower():
+        return str(entry_host)  # the mDNS name the owner typed finds the new address itself
+    if url is not None and url.scheme == "https":
+        # The announced port is plain http's; a unit that takes commands only over https keeps it.
+        return str(URL.build(scheme="https", host=host, port=url.explicit_port))
+    return announced_host(host, port)
+
+
 def unit_id(value: object) -> str | None:
     """A unit id as 12 lowercase hex digits (older firmware, and core's entries, use decimal)."""
     text = str(value or "").strip().lower()
@@ -66,6 +88,7 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
         self._data: dict[str, Any] = {}
         self._core_entry: ConfigEntry | None = None
         self._system_id: str | None = None  # known when discovery could read without a password
+        self._discovery: ZeroconfServiceInfo | None = None
 
     def _set_host(self, host: str) -> None:
         self._data[CONF_HOST] = host
@@ -89,9 +112,14 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
     def _abort_if_host_configured(self, host: str) -> None:
         """Abort when an entry already reads this address: decided before any password is sent."""
         key = host_key(host)
+        # homevolt-<id>.local names its unit: a configured one is known by that alone.
+        named = _MDNS_UNIT_ID.match(key[0]) if key else None
+        unit = named.group(1).lower() if named else None
         for entry in self._async_current_entries(include_ignore=False):
-            if host_key(entry.data.get(CONF_HOST)) == key:
+            if host_key(entry.data.get(CONF_HOST)) == key or (unit and entry.unique_id == unit):
                 raise AbortFlow("already_configured")
+        if unit:
+            self._abort_if_unit_of_a_configured_system(unit)
 
     def _find_core_entry(self, system_id: str) -> ConfigEntry | None:
         """Core's homevolt entry for the same unit or address, if it has one."""
@@ -163,7 +191,7 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _create(self, system_id: str) -> ConfigFlowResult:
         await self.async_set_unique_id(system_id, raise_on_progress=False)
-        self._abort_if_unique_id_configured(updates={CONF_HOST: self._data[CONF_HOST]})
+        self._abort_if_known_unit_moved()
         self._core_entry = self._find_core_entry(system_id)
         if self._core_entry is not None:
             return await self.async_step_core_homevolt()
@@ -207,19 +235,17 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
     @override
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
         """A Homevolt announced itself: recognise it before anything needs the password."""
-        host = discovery_info.host
-        if ":" in host:
-            host = f"[{host}]"
-        if discovery_info.port and discovery_info.port != 80:
-            host = f"{host}:{discovery_info.port}"
+        self._discovery = discovery_info
+        host = announced_host(discovery_info.host, discovery_info.port)
         self._data = {CONF_PASSWORD: None}
         self._set_host(host)
         self._abort_if_host_configured(host)
         for name in (discovery_info.hostname, discovery_info.name):
             if match := _MDNS_UNIT_ID.match(name):
+                self._abort_if_unit_of_a_configured_system(match.group(1).lower())
                 await self.async_set_unique_id(match.group(1).lower())
                 # A known unit at a new address: follow it.
-                self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+                self._abort_if_known_unit_moved()
                 break
         try:
             # No credentials: a challenge, which the device's login back-off does not count.
@@ -229,9 +255,33 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_abort(reason=err.error)
         else:
             await self.async_set_unique_id(system_id, raise_on_progress=False)
-            self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+            self._abort_if_known_unit_moved()
             self._system_id = system_id
         return await self.async_step_zeroconf_confirm()
+
+    def _abort_if_unit_of_a_configured_system(self, unit: str) -> None:
+        """A cluster's follower announces itself too: its system is read through the leader."""
+        devices = dr.async_get(self.hass)
+        for entry in self._async_current_entries(include_ignore=False):
+            if entry.unique_id != unit and devices.async_get_device_by_identifier(
+                (DOMAIN, unit), entry.entry_id
+            ):
+                raise AbortFlow("already_configured")
+
+    def _abort_if_known_unit_moved(self) -> None:
+        """Abort for a configured unit, pointing its entry at the address it was just found at."""
+        assert self.unique_id is not None
+        entry = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, self.unique_id)
+        if entry is None:
+            return
+        updates: dict[str, Any]
+        if (info := self._discovery) is not None:
+            moved = followed_host(entry.data.get(CONF_HOST), info.host, info.port, info.hostname)
+            updates = {CONF_HOST: moved}
+        else:
+            # The address the owner typed just read the unit: with the certificate choice made.
+            updates = {k: self._data[k] for k in (CONF_HOST, CONF_VERIFY_SSL) if k in self._data}
+        self._abort_if_unique_id_configured(updates=updates)
 
     async def async_step_zeroconf_confirm(
         self, user_input: dict[str, Any] | None = None

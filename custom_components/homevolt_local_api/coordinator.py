@@ -203,11 +203,13 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                     value = await read()
                 except HomevoltAuthenticationError:
                     raise
-                except HomevoltUnsupportedError:
-                    LOGGER.debug("%s is not offered by this firmware", part)
-                    self._unsupported.add(part)
-                    continue
                 except HomevoltError as err:
+                    if isinstance(err, HomevoltUnsupportedError) and part not in data.fetched:
+                        LOGGER.debug("%s is not offered by this firmware", part)
+                        self._unsupported.add(part)
+                        continue
+                    # An endpoint that answered before and is missing now is a fault, not a
+                    # feature this unit lacks: treated like any other failed read.
                     # One failing endpoint must not take the battery's sensors down with it:
                     # what it describes is unavailable until it reads well again.
                     if part not in self._unreadable:

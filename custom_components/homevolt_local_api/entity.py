@@ -4,7 +4,7 @@ from collections.abc import Callable, Sequence
 import functools
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import callback
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
@@ -199,6 +199,35 @@ def register_parent_devices(coordinator: HomevoltCoordinator) -> None:
         registry.async_get_or_create(
             config_entry_id=entry_id, **unit_device_info(coordinator, unit)
         )
+
+
+def follow_firmware(coordinator: HomevoltCoordinator) -> CALLBACK_TYPE:
+    """Keep the unit devices' firmware current after an update; returns the unsubscribe.
+
+    The device page is where the firmware shows: device info is otherwise written only when
+    the set of devices changes.
+    """
+    known: dict[str, str] = {}
+
+    @callback
+    def refresh() -> None:
+        data = coordinator.data
+        now = {f"unit {unit.ecu_id}": unit.firmware for unit in data.ems.units if unit.firmware}
+        if data.status is not None:
+            for key, version in (
+                ("esp", data.status.esp_firmware),
+                ("radio", data.status.radio_firmware),
+            ):
+                if version:
+                    now[key] = version
+        # A value not read this time (status is slower) is no change.
+        changed = any(known.get(key, version) != version for key, version in now.items())
+        known.update(now)
+        if changed:
+            register_parent_devices(coordinator)
+
+    refresh()
+    return coordinator.async_add_listener(refresh)
 
 
 def unit_target(ecu_id: str) -> Callable[[HomevoltData], Unit | None]:

@@ -1,6 +1,6 @@
 """The automation blueprints: loaded by Home Assistant's blueprint integration, and run for real."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import re
 import shutil
@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.automation.config import async_validate_config_item
 from homeassistant.components.automation.helpers import async_get_blueprints
 from homeassistant.components.blueprint import Blueprint
 from homeassistant.components.trace.const import DATA_TRACE
@@ -56,6 +57,15 @@ async def test_every_blueprint_loads_with_named_inputs_and_selectors(
         for name, spec in blueprint.inputs.items():
             assert spec and spec.get("name"), f"{path}: input {name} has no name"
             assert spec.get("selector"), f"{path}: input {name} has no selector"
+        # The automation it makes is valid too (triggers, conditions, actions), filled in as the
+        # form requires: every input without a default.
+        required = {
+            name: "sensor.prices" if "entity" in spec["selector"] else "0" * 32
+            for name, spec in blueprint.inputs.items()
+            if "default" not in spec
+        }
+        config = {"id": path, "use_blueprint": {"path": path, "input": required}}
+        assert await async_validate_config_item(hass, path, config), path
 
 
 def test_readme_links_every_blueprint_for_import() -> None:
@@ -135,10 +145,11 @@ async def _battery_with_automation(
     inputs: dict[str, Any],
     *,
     setup_at: datetime = START - timedelta(minutes=1),
+    sim_start: datetime = START,
 ) -> Simulator:
     """The simulated battery in local mode, and one automation made from `blueprint`."""
     freezer.move_to(setup_at)
-    sim = await start_sim(start=START)
+    sim = await start_sim(start=sim_start)
     entry = await setup_entry(hass, entry_for(sim))
     await hass.services.async_call(
         "switch", "turn_on", {"entity_id": "switch.homevolt_local_mode"}, blocking=True
@@ -216,6 +227,37 @@ async def test_cheapest_hours_charges_the_battery_in_the_cheapest_hour_only(
     assert datetime.fromtimestamp(window.end, NOON.tzinfo) == NOON + slot
 
 
+@pytest.mark.parametrize("per_hour", [1, 4], ids=["hourly", "quarter_hourly"])
+async def test_cheapest_hours_on_the_day_the_clocks_go_back(
+    blueprint_hass: HomeAssistant,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+    per_hour: int,
+) -> None:
+    """That day has 25 hours: a plain list holds 25 hourly (100 quarter-hourly) prices."""
+    hass = blueprint_hass
+    # 2026-10-25 in Stockholm: 20:00 CET (19:00 UTC) is the 21st hour after midnight.
+    moment = datetime(2026, 10, 25, 19, 0, tzinfo=UTC)
+    hourly = [0.05 if hour == 21 else 1.0 + hour / 100 for hour in range(25)]
+    prices = [price for price in hourly for _ in range(per_hour)]
+    hass.states.async_set("sensor.spot_price", "1.0", {"prices": prices})
+    sim = await _battery_with_automation(
+        hass,
+        start_sim,
+        freezer,
+        "cheapest_hours.yaml",
+        {"hours": 1, "price_entity": "sensor.spot_price", "list_attribute": "prices"},
+        setup_at=moment - timedelta(minutes=1),
+        sim_start=moment,
+    )
+    await _at(hass, freezer, moment)
+    await _stop_automations(hass)
+    assert sim.requests["POST /console.json"] == 1
+    window = sim.system.active_entry()
+    assert window is not None
+    assert datetime.fromtimestamp(window.end, UTC) == moment + timedelta(hours=1) / per_hour
+
+
 @pytest.mark.parametrize("export", [False, True], ids=["discharge", "export"])
 async def test_peak_hours_discharges_in_the_most_expensive_hour(
     blueprint_hass: HomeAssistant,
@@ -287,3 +329,45 @@ async def test_reserve_raises_minimum_and_charges_then_releases(
     assert sim.system.param("battery_min_soc") == 15
     window = sim.system.active_entry()
     assert window is not None and window.type == 0  # idle
+
+
+RESERVE = {
+    "minimum_soc_entity": "number.homevolt_minimum_soc",
+    "warning": "binary_sensor.storm_warning",
+    "reserve_soc": 60,
+    "normal_soc": 15,
+    "target_soc": 95,
+    "charge_power": 4000,
+}
+
+
+async def test_reserve_released_when_the_warning_ends_after_being_unavailable(
+    blueprint_hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    """A warning sensor that drops out while on and comes back off still ends the reserve."""
+    hass = blueprint_hass
+    hass.states.async_set("binary_sensor.storm_warning", "off")
+    sim = await _battery_with_automation(hass, start_sim, freezer, "reserve.yaml", RESERVE)
+    for state in ("on", "unavailable", "off"):
+        hass.states.async_set("binary_sensor.storm_warning", state)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    await _stop_automations(hass)
+    assert sim.system.param("battery_min_soc") == 15
+    window = sim.system.active_entry()
+    assert window is not None
+    assert window.type == 0  # idle
+
+
+async def test_reserve_not_touched_when_the_warning_comes_back_off(
+    blueprint_hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    """A warning sensor that was off, dropped out and is off again (a restart): nothing sent."""
+    hass = blueprint_hass
+    hass.states.async_set("binary_sensor.storm_warning", "off")
+    sim = await _battery_with_automation(hass, start_sim, freezer, "reserve.yaml", RESERVE)
+    for state in ("unavailable", "off"):
+        hass.states.async_set("binary_sensor.storm_warning", state)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    await _stop_automations(hass)
+    assert sim.requests["POST /console.json"] == 0
+    assert sim.requests["POST /params.json"] == 0

@@ -340,13 +340,17 @@ def _discovered(
 
 
 @pytest.mark.parametrize("password", ["wrong", None])
-@pytest.mark.parametrize("spelling", ["{url}", "{url}/", "{bare}", "https://{bare}"])
+@pytest.mark.parametrize(
+    "spelling", ["{url}", "{url}/", "{bare}", "https://{bare}", "Homevolt-{unit}.local"]
+)
 async def test_user_known_host_aborts_before_any_request(
     hass: HomeAssistant, sim: Simulator, password: str | None, spelling: str
 ) -> None:
     entry = await setup_entry(hass, entry_for(sim))
     sim.requests.clear()
-    host = spelling.format(url=sim.url, bare=sim.url.removeprefix("http://"))
+    host = spelling.format(
+        url=sim.url, bare=sim.url.removeprefix("http://"), unit=sim.system.units[0].ecu_hex
+    )
     result = await _user(hass, host=host, **({CONF_PASSWORD: password} if password else {}))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -512,3 +516,134 @@ async def test_zeroconf_same_unit_announced_twice(hass: HomeAssistant, sim: Simu
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_in_progress"
     assert sum(sim.requests.values()) == requests
+
+
+async def test_zeroconf_keeps_https_when_the_unit_moves(
+    hass: HomeAssistant, start_sim: StartSim
+) -> None:
+    """mDNS announces plain http on port 80: a unit set up over https stays on https."""
+    sim = await start_sim(https=True)
+    port = int(sim.url.rsplit(":", 1)[1])
+    entry = entry_for(sim, **{CONF_VERIFY_SSL: False})
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_HOST: f"https://192.0.2.1:{port}"}
+    )
+    info = _discovered(sim, f"homevolt-{sim.system.units[0].ecu_hex}")
+    info.port = 80
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=info
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == sim.url
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    ("stored", "followed"), [("{name}.local", "{name}.local"), ("not a host", "{bare}")]
+)
+async def test_zeroconf_keeps_the_mdns_name_the_owner_typed(
+    hass: HomeAssistant, sim: Simulator, stored: str, followed: str
+) -> None:
+    """A host entered as the unit's mDNS name finds a new address by itself: it is not replaced."""
+    name = f"homevolt-{sim.system.units[0].ecu_hex}"
+    bare = sim.url.removeprefix("http://")
+    entry = entry_for(sim)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_HOST: stored.format(name=name)}
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovered(sim, name)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == followed.format(name=name, bare=bare)
+    assert sum(sim.requests.values()) == 0
+
+
+async def test_user_known_unit_at_an_https_address_keeps_its_certificate_choice(
+    hass: HomeAssistant, start_sim: StartSim
+) -> None:
+    """The unit is added again as https:// (self-signed): its entry moves there, unverified."""
+    sim = await start_sim(https=True)
+    port = int(sim.url.rsplit(":", 1)[1])
+    entry = entry_for(sim)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_HOST: f"localhost:{port}"}
+    )
+    result = await _user(hass, host=sim.url, password="homevolt")
+    assert result["step_id"] == "https"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_VERIFY_SSL: False}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data == {CONF_HOST: sim.url, CONF_PASSWORD: "homevolt", CONF_VERIFY_SSL: False}
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_zeroconf_unit_known_only_after_its_password_keeps_https(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    """An mDNS name without the unit's id: recognised after the password, still on https."""
+    port = int(sim.url.rsplit(":", 1)[1])
+    entry = entry_for(sim, **{CONF_VERIFY_SSL: False})
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_HOST: f"https://192.0.2.1:{port}"}
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovered(sim)
+    )
+    assert result["step_id"] == "zeroconf_confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "homevolt"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == f"https://127.0.0.1:{port}"
+    assert entry.data[CONF_VERIFY_SSL] is False
+
+
+async def test_zeroconf_follower_of_a_configured_cluster(
+    hass: HomeAssistant, start_sim: StartSim
+) -> None:
+    """Every unit of a cluster announces itself: one already read through its leader is known."""
+    sim = await start_sim(units=2)
+    entry = await setup_entry(hass, entry_for(sim))
+    sim.requests.clear()
+    info = _discovered(sim, f"homevolt-{sim.system.units[1].ecu_hex}")
+    info.port = 1  # the follower's own address: not the leader's
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=info
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert sum(sim.requests.values()) == 0
+    assert entry.data[CONF_HOST] == sim.url
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_user_follower_of_a_configured_cluster_by_its_mdns_name(
+    hass: HomeAssistant, start_sim: StartSim
+) -> None:
+    sim = await start_sim(units=2)
+    await setup_entry(hass, entry_for(sim))
+    sim.requests.clear()
+    with patch(
+        "custom_components.homevolt_local_api.api.HomevoltClient.ems", side_effect=RuntimeError
+    ):
+        result = await _user(
+            hass, host=f"homevolt-{sim.system.units[1].ecu_hex}.local", password="wrong"
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert sum(sim.requests.values()) == 0

@@ -17,10 +17,11 @@ from homeassistant.components.update import (
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.homevolt_local_api.const import DOMAIN
 from simulator.server import Simulator
 from tests.integration.conftest import StartSim, control, entry_for, setup_entry
 
@@ -166,7 +167,7 @@ async def _with_manifest(sim: Simulator, manifest: dict[str, Any]) -> TestServer
 
     async def handler(request: web.Request) -> web.Response:
         if request.path == "/ota_manifest.json":
-            return web.json_response(manifest)
+            return web.json_response(manifest) if manifest else web.Response(status=404)
         async with (
             ClientSession() as session,
             session.request(
@@ -234,3 +235,95 @@ async def test_several_products_each_get_an_entity(
         await hass.config_entries.async_unload(entry.entry_id)
     finally:
         await server.close()
+
+
+async def test_manifest_that_goes_missing_is_not_shown_as_it_was(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    """A manifest read before that now answers 404 (e.g. mid-update): unavailable, then back."""
+    sim = await start_sim()
+    manifest: dict[str, Any] = {"updates": [_product(1, "1.2.3", "1.2.4")]}
+    server = await _with_manifest(sim, manifest)
+    try:
+        entry = entry_for(sim)
+        entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, "host": str(server.make_url("/"))}
+        )
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        assert hass.states.get(FIRMWARE).state == STATE_ON
+        manifest.clear()  # the stand-in answers 404 for an empty manifest
+        await _tick(hass, freezer, 30 * 60)
+        assert hass.states.get(FIRMWARE).state == STATE_UNAVAILABLE
+        assert hass.states.get("sensor.homevolt_state_of_charge").state != STATE_UNAVAILABLE
+        manifest["updates"] = [_product(1, "1.2.4", "1.2.4")]
+        await _tick(hass, freezer, 30 * 60)
+        state = hass.states.get(FIRMWARE)
+        assert (state.state, state.attributes[ATTR_INSTALLED_VERSION]) == (STATE_OFF, "1.2.4")
+        await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await server.close()
+
+
+@pytest.mark.parametrize(
+    ("flag", "available", "state", "latest"),
+    [
+        (True, "1.2.4", STATE_OFF, "1.2.3"),  # the battery says it is up to date: believed
+        (False, "1.2.4", STATE_ON, "1.2.4"),
+        (None, "1.2.4", STATE_ON, "1.2.4"),  # no flag: a different offered version is offered
+        (None, "1.2.3", STATE_OFF, "1.2.3"),
+        (False, "", STATE_OFF, "1.2.3"),  # nothing offered, whatever the flag says
+        (None, "0.9", STATE_ON, "0.9"),  # versions are not compared: the device offered it
+    ],
+)
+async def test_what_the_manifest_offers(
+    hass: HomeAssistant,
+    start_sim: StartSim,
+    flag: bool | None,
+    available: str,
+    state: str,
+    latest: str,
+) -> None:
+    sim = await start_sim()
+    product = _product(1, "1.2.3", available)
+    product.pop("up2date")
+    if flag is not None:
+        product["up2date"] = flag
+    server = await _with_manifest(sim, {"updates": [product]})
+    try:
+        entry = entry_for(sim)
+        entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, "host": str(server.make_url("/"))}
+        )
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        shown = hass.states.get(FIRMWARE)
+        assert (shown.state, shown.attributes[ATTR_LATEST_VERSION]) == (state, latest)
+        assert shown.attributes[ATTR_INSTALLED_VERSION] == "1.2.3"
+        await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await server.close()
+
+
+async def test_device_page_shows_the_firmware_installed_by_an_update(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    """The device's firmware (its only other place since the firmware sensors went) follows."""
+    sim = await start_sim()
+    await control(sim, "ota", {"available": OFFERED, "state": "installing", "progress": 99.9})
+    entry = await setup_entry(hass, entry_for(sim))
+    devices = dr.async_get(hass)
+    device = devices.async_get_device_by_identifier(
+        (DOMAIN, sim.system.units[0].ecu_hex), entry.entry_id
+    )
+    assert device is not None
+    assert device.sw_version == INSTALLED
+    await control(sim, "clock", {"advance": 60})  # the simulated unit finishes the update
+    for _ in range(21):  # status.json is read every 5 minutes
+        await _tick(hass, freezer, 15)
+    assert hass.states.get(FIRMWARE).attributes[ATTR_INSTALLED_VERSION] == OFFERED
+    device = devices.async_get(device.id)
+    assert device is not None
+    assert device.sw_version == OFFERED
