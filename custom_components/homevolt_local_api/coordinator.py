@@ -137,6 +137,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         # restart does not start the count again.
         self._missing_since: dict[str, datetime] = {}
         self._missing_store = missing_devices_store(hass, entry.entry_id)
+        self._missing_unsaved = False
 
     async def async_load_missing_devices(self) -> None:
         """Since when each device has been missing, as stored before a restart."""
@@ -147,6 +148,16 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             since = dt_util.parse_datetime(moment) if isinstance(moment, str) else None
             if since is not None:
                 self._missing_since[str(device_id)] = since
+
+    async def async_shutdown(self) -> None:
+        """Write a pending save of the missing devices now, not after the entry is gone."""
+        await super().async_shutdown()
+        if self._missing_unsaved:
+            await self._missing_store.async_save(self._missing_devices())
+
+    def _missing_devices(self) -> dict[str, str]:
+        self._missing_unsaved = False
+        return {key: since.isoformat() for key, since in self._missing_since.items()}
 
     def _due(self, part: str, interval: timedelta, now: datetime) -> bool:
         if part in self._unsupported:
@@ -270,10 +281,8 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 del self._missing_since[device.id]
                 registry.async_remove_device(device.id)
         if self._missing_since != before:
-            self._missing_store.async_delay_save(
-                lambda: {key: since.isoformat() for key, since in self._missing_since.items()},
-                MISSING_SAVE_DELAY,
-            )
+            self._missing_unsaved = True
+            self._missing_store.async_delay_save(self._missing_devices, MISSING_SAVE_DELAY)
 
 
 # Saves of the missing devices are coalesced: they change only when a device comes or goes.
