@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 import pytest
 
@@ -22,7 +22,6 @@ from tests.integration.test_lifecycle import (
     POLL,
     ScriptedBattery,
     battery,  # noqa: F401 - the scripted battery fixture
-    entities,
     entry_for,
     set_up,
     state,
@@ -62,3 +61,163 @@ async def test_removing_the_entry_while_a_unit_is_missing_leaves_no_store(
     await hass.async_block_till_done()
     await tick(hass, freezer, timedelta(minutes=1))
     assert f"{DOMAIN}.{entry.entry_id}.missing_devices" not in hass_storage
+
+
+# --------------------------------------------------------------------------------------------
+# Energy counters: what a real meter does, and what the Energy dashboard books
+
+
+def cluster() -> dict[str, Any]:
+    """The vendor's two-unit sample (documented firmware)."""
+    payload: dict[str, Any] = load_fixture("ems_2026_cluster.json")
+    return payload
+
+
+def with_energy(payload: dict[str, Any], unit: int, wh: int) -> dict[str, Any]:
+    """The payload with one unit's discharged-energy counter (Wh) set."""
+    edited = copy.deepcopy(payload)
+    edited["ems"][unit]["ems_data"]["energy_produced"] = wh
+    return edited
+
+
+UNIT_DISCHARGED = f"sensor:{LEADER}_unit_{LEADER}_battery_discharged_energy"
+SYSTEM_DISCHARGED = f"sensor:{LEADER}_system_battery_discharged_energy"
+
+
+async def test_rounding_dip_holds_the_counter(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A meter read as a float jitters by its last digit: the Energy dashboard needs no gap and
+    # no warning for it, only a value that never goes back.
+    payload = cluster()
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    grid = f"sensor:{LEADER}_system_grid_imported_energy"
+    assert float(state(hass, entry, grid)) == pytest.approx(8337.99)
+    dip = copy.deepcopy(payload)
+    next(s for s in dip["sensors"] if s["function"] == "grid")["energy_imported"] = 8337.989
+    for _ in range(20):  # jitter for five minutes
+        battery.payloads["/ems.json"] = dip
+        await tick(hass, freezer, POLL)
+        assert float(state(hass, entry, grid)) == pytest.approx(8337.99)
+        battery.payloads["/ems.json"] = payload
+        await tick(hass, freezer, POLL)
+        assert float(state(hass, entry, grid)) == pytest.approx(8337.99)
+    assert our_warnings(caplog) == []
+
+
+async def test_cluster_grows_books_no_phantom_energy(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    # An owner adds a second unit: its lifetime counter is not energy of this system's last poll.
+    payload = cluster()
+    battery.payloads["/ems.json"] = without_units(payload, FOLLOWER)
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    assert float(state(hass, entry, SYSTEM_DISCHARGED)) == pytest.approx(3602.110)
+
+    battery.payloads["/ems.json"] = payload  # the follower has 1634.915 kWh of its own
+    await tick(hass, freezer, POLL)
+    assert float(state(hass, entry, SYSTEM_DISCHARGED)) == pytest.approx(3602.110)
+    follower_more = with_energy(payload, 1, 1634915 + 500)
+    battery.payloads["/ems.json"] = with_energy(follower_more, 0, 3602110 + 250)
+    await tick(hass, freezer, POLL)
+    assert float(state(hass, entry, SYSTEM_DISCHARGED)) == pytest.approx(3602.110 + 0.75)
+
+
+async def test_clamps_swap_roles_book_no_phantom_energy(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    # The installer swaps which clamp is the grid's and which the solar's: the grid clamp's
+    # lifetime import is not solar produced in the last 15 s.
+    payload = cluster()
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    grid = f"sensor:{LEADER}_system_grid_imported_energy"
+    solar = f"sensor:{LEADER}_system_solar_produced_energy"
+    assert float(state(hass, entry, grid)) == pytest.approx(8337.99)
+    assert float(state(hass, entry, solar)) == pytest.approx(13292.32)
+
+    swapped = copy.deepcopy(payload)
+    for sensor in swapped["sensors"]:
+        if sensor["function"] in ("grid", "solar"):
+            sensor["function"] = "solar" if sensor["function"] == "grid" else "grid"
+    battery.payloads["/ems.json"] = swapped
+    await tick(hass, freezer, POLL)
+    shown = {each: state(hass, entry, each) for each in (grid, solar)}
+    assert shown[solar] in (STATE_UNKNOWN, "13292.32")
+    assert shown[grid] in (STATE_UNKNOWN, "8337.99")
+
+    # From now on each counts what its new clamp adds.
+    more = copy.deepcopy(swapped)
+    for sensor in more["sensors"]:
+        sensor["energy_imported"] += {"grid": 1.0, "solar": 2.0}.get(sensor["function"], 0)
+    battery.payloads["/ems.json"] = more
+    await tick(hass, freezer, POLL)
+    assert float(state(hass, entry, grid)) == pytest.approx(8337.99 + 1.0)
+    assert float(state(hass, entry, solar)) == pytest.approx(13292.32 + 2.0)
+
+
+async def test_unit_counter_reset_by_a_firmware_update(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    payload = cluster()
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    system_before = float(state(hass, entry, SYSTEM_DISCHARGED))
+
+    # The leader's counter starts again from zero (or reads zero while it boots).
+    battery.payloads["/ems.json"] = with_energy(payload, 0, 0)
+    await tick(hass, freezer, POLL)
+    assert state(hass, entry, UNIT_DISCHARGED) == STATE_UNKNOWN
+    assert float(state(hass, entry, SYSTEM_DISCHARGED)) == pytest.approx(system_before)
+    # A zero read while booting, then the counter as before: nothing is booked.
+    battery.payloads["/ems.json"] = payload
+    await tick(hass, freezer, POLL)
+    assert float(state(hass, entry, UNIT_DISCHARGED)) == pytest.approx(3602.110)
+    assert float(state(hass, entry, SYSTEM_DISCHARGED)) == pytest.approx(system_before)
+
+    # A real restart: it stays low and counts up from zero.
+    battery.payloads["/ems.json"] = with_energy(payload, 0, 0)
+    await tick(hass, freezer, POLL)
+    battery.payloads["/ems.json"] = with_energy(payload, 0, 2000)
+    await tick(hass, freezer, timedelta(hours=1))
+    await tick(hass, freezer, POLL)
+    # Within an hour, not a week: the unit's counter is a new cycle, the system's counts on.
+    assert float(state(hass, entry, UNIT_DISCHARGED)) == pytest.approx(2.0)
+    assert float(state(hass, entry, SYSTEM_DISCHARGED)) == pytest.approx(system_before + 2.0)
+    battery.payloads["/ems.json"] = with_energy(payload, 0, 3000)
+    await tick(hass, freezer, POLL)
+    assert float(state(hass, entry, UNIT_DISCHARGED)) == pytest.approx(3.0)
+    assert float(state(hass, entry, SYSTEM_DISCHARGED)) == pytest.approx(system_before + 3.0)
+    # One warning per drop of each counter, and one for the restart.
+    assert len(our_warnings(caplog)) == 5
+
+
+async def test_system_counter_counts_on_across_restarts(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    payload = cluster()
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    before = float(state(hass, entry, SYSTEM_DISCHARGED))
+
+    # A restart while the follower is away; it comes back having discharged 0.5 kWh meanwhile.
+    battery.payloads["/ems.json"] = without_units(payload, FOLLOWER)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert float(state(hass, entry, SYSTEM_DISCHARGED)) == pytest.approx(before)
+    battery.payloads["/ems.json"] = with_energy(payload, 1, 1634915 + 500)
+    await tick(hass, freezer, POLL)
+    assert float(state(hass, entry, SYSTEM_DISCHARGED)) == pytest.approx(before + 0.5)
