@@ -71,6 +71,8 @@ class HomevoltData:
     fetched: dict[str, datetime] = field(default_factory=dict)
     cluster: bool = False
     """Whether the system has several units; it stays one when units drop out of a poll."""
+    units_missing: frozenset[str] = frozenset()
+    """Units of this system (not yet removed) that this poll did not report."""
 
     @property
     def system_id(self) -> str:
@@ -231,7 +233,9 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._refusals.accepted()
-        self._remove_stale_devices(data)
+        missing = self._remove_stale_devices(data)
+        if missing != data.units_missing:
+            data = replace(data, units_missing=missing)
         return data
 
     def show_read_back(self, **parts: Any) -> None:
@@ -253,11 +257,12 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             is not None
         )
 
-    def _remove_stale_devices(self, data: HomevoltData) -> None:
+    def _remove_stale_devices(self, data: HomevoltData) -> frozenset[str]:
         """Remove devices (units, modules, clamps) the system has not reported for a long time.
 
         Until then their entities are only unavailable, and back at the first poll that
         reports them: a mesh hiccup or a unit in service must not cost an owner its history.
+        Returns the ids of the units still waiting.
         """
         from .entity import current_device_identifiers  # noqa: PLC0415 - avoids a cycle
 
@@ -269,6 +274,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         # Forget devices the owner deleted meanwhile.
         for device_id in self._missing_since.keys() - {device.id for device in devices}:
             del self._missing_since[device_id]
+        missing_units: set[str] = set()
         for device in devices:
             if device.identifiers & current:
                 self._missing_since.pop(device.id, None)
@@ -280,9 +286,16 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 )
                 del self._missing_since[device.id]
                 registry.async_remove_device(device.id)
+                continue
+            missing_units.update(
+                value
+                for domain, value in device.identifiers
+                if domain == DOMAIN and "_" not in value  # a unit's identifier is its bare id
+            )
         if self._missing_since != before:
             self._missing_unsaved = True
             self._missing_store.async_delay_save(self._missing_devices, MISSING_SAVE_DELAY)
+        return frozenset(missing_units)
 
 
 # Saves of the missing devices are coalesced: they change only when a device comes or goes.

@@ -86,6 +86,8 @@ class HomevoltSensorEntityDescription[T](SensorEntityDescription):
     shown_while_offline: bool = False
     # A clamp's counter means something else on a solar clamp than on a grid clamp.
     clamp_translation_keys: Mapping[SensorFunction, str] = field(default_factory=dict)
+    # A sum over the units: unknown while one of them is missing from the poll.
+    all_units: bool = False
     # A system counter: the lifetime counters it adds up, by the unit or clamp that keeps each.
     parts_fn: Callable[[T], Mapping[str, float | None]] | None = None
 
@@ -245,10 +247,10 @@ def _unit_counters(*, charged: bool) -> Callable[[HomevoltData], dict[str, float
 
 # The whole system (on the system device of a cluster, else on the unit itself).
 SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
-    _soc("state_of_charge", lambda d: d.ems.state_of_charge),
-    _power("battery_power", lambda d: d.ems.battery_power),
-    _power("battery_charge_power", lambda d: d.ems.battery_charge_power),
-    _power("battery_discharge_power", lambda d: d.ems.battery_discharge_power),
+    _soc("state_of_charge", lambda d: d.ems.state_of_charge, all_units=True),
+    _power("battery_power", lambda d: d.ems.battery_power, all_units=True),
+    _power("battery_charge_power", lambda d: d.ems.battery_charge_power, all_units=True),
+    _power("battery_discharge_power", lambda d: d.ems.battery_discharge_power, all_units=True),
     _power("grid_power", lambda d: d.ems.grid_power, exists_fn=lambda d: d.ems.has_grid_sensor),
     _power(
         "grid_import_power",
@@ -263,22 +265,28 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
     _power("solar_power", lambda d: d.ems.solar_power, exists_fn=lambda d: d.ems.has_solar_sensor),
     _power(
         "house_power",
-        lambda d: d.ems.house_power,
+        # Without a load meter it is worked out from the battery's power, a sum over the units.
+        lambda d: d.ems.house_power if d.ems.has_load_sensor or not d.units_missing else None,
         exists_fn=lambda d: d.ems.has_load_sensor or d.ems.has_grid_sensor,
     ),
-    _power("available_charge_power", lambda d: d.ems.available_charge_power),
-    _power("available_discharge_power", lambda d: d.ems.available_discharge_power),
-    _stored_energy("available_charge_energy", lambda d: d.ems.available_charge_energy),
-    _stored_energy("available_discharge_energy", lambda d: d.ems.available_discharge_energy),
-    _stored_energy("usable_capacity", lambda d: d.ems.usable_capacity),
+    _power("available_charge_power", lambda d: d.ems.available_charge_power, all_units=True),
+    _power("available_discharge_power", lambda d: d.ems.available_discharge_power, all_units=True),
+    _stored_energy(
+        "available_charge_energy", lambda d: d.ems.available_charge_energy, all_units=True
+    ),
+    _stored_energy(
+        "available_discharge_energy", lambda d: d.ems.available_discharge_energy, all_units=True
+    ),
+    _stored_energy("usable_capacity", lambda d: d.ems.usable_capacity, all_units=True),
     # A constant: no state class, so no statistics and no place in the Energy pickers.
     _stored_energy(
         "rated_capacity",
         lambda d: d.ems.rated_capacity,
+        all_units=True,
         entity_category=EntityCategory.DIAGNOSTIC,
         state_class=None,
     ),
-    _health("state_of_health", lambda d: d.ems.state_of_health),
+    _health("state_of_health", lambda d: d.ems.state_of_health, all_units=True),
     _energy(
         "grid_imported_energy",
         lambda d: d.ems.grid_imported_energy,
@@ -504,7 +512,11 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
     @property
     def native_value(self) -> Value:
         target = self.target
-        return None if target is None else self.entity_description.value_fn(target)
+        if target is None or (
+            self.entity_description.all_units and self.coordinator.data.units_missing
+        ):
+            return None
+        return self.entity_description.value_fn(target)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:

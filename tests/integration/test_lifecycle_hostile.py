@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_UNKNOWN
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 import pytest
 
@@ -22,6 +22,8 @@ from tests.integration.test_lifecycle import (
     POLL,
     ScriptedBattery,
     battery,  # noqa: F401 - the scripted battery fixture
+    devices,
+    entities,
     entry_for,
     set_up,
     state,
@@ -31,6 +33,8 @@ from tests.integration.test_lifecycle import (
 )
 
 pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
+
+SYSTEM_CHARGED = f"sensor:{LEADER}_system_battery_charged_energy"
 
 
 def our_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -61,6 +65,72 @@ async def test_removing_the_entry_while_a_unit_is_missing_leaves_no_store(
     await hass.async_block_till_done()
     await tick(hass, freezer, timedelta(minutes=1))
     assert f"{DOMAIN}.{entry.entry_id}.missing_devices" not in hass_storage
+
+
+# --------------------------------------------------------------------------------------------
+# Units that come and go
+
+SYSTEM_TOTALS = (
+    "state_of_charge",
+    "battery_power",
+    "usable_capacity",
+    "rated_capacity",
+    "available_discharge_energy",
+    "available_charge_power",
+)
+
+
+async def test_system_totals_are_unknown_while_a_unit_is_missing(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    # Two thirds of the capacity or power is not the system's: it must not read as valid.
+    payload = three_units()
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    shown = {key: state(hass, entry, f"sensor:{LEADER}_system_{key}") for key in SYSTEM_TOTALS}
+    assert STATE_UNKNOWN not in shown.values()
+
+    battery.payloads["/ems.json"] = without_units(payload, FOLLOWER)
+    await tick(hass, freezer, POLL)
+    for key in SYSTEM_TOTALS:
+        assert state(hass, entry, f"sensor:{LEADER}_system_{key}") == STATE_UNKNOWN, key
+    # Also after a restart while it is away.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    for key in SYSTEM_TOTALS:
+        assert state(hass, entry, f"sensor:{LEADER}_system_{key}") == STATE_UNKNOWN, key
+
+    battery.payloads["/ems.json"] = payload
+    await tick(hass, freezer, POLL)
+    assert {
+        key: state(hass, entry, f"sensor:{LEADER}_system_{key}") for key in SYSTEM_TOTALS
+    } == shown
+
+
+async def test_follower_flapping_for_an_hour(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    payload = three_units()
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    registered, parts = entities(hass, entry), devices(hass, entry)
+    charged = state(hass, entry, SYSTEM_CHARGED)
+    for poll in range(240):
+        battery.payloads["/ems.json"] = payload if poll % 2 else without_units(payload, FOLLOWER)
+        await tick(hass, freezer, POLL)
+        assert state(hass, entry, SYSTEM_CHARGED) == charged  # held, never lower or unknown
+    assert entities(hass, entry) == registered
+    assert devices(hass, entry) == parts
+    assert state(hass, entry, f"sensor:{LEADER}_unit_{FOLLOWER}_state_of_charge") != (
+        STATE_UNAVAILABLE
+    )
+    # A unit that comes and goes is no cause for 240 warnings in the log.
+    assert our_warnings(caplog) == []
 
 
 # --------------------------------------------------------------------------------------------
