@@ -24,6 +24,7 @@ from .api import (
     Parameters,
     Schedule,
     Status,
+    normalize_ecu_id,
 )
 from .const import (
     DOMAIN,
@@ -63,6 +64,9 @@ class HomevoltData:
     """Everything read from the device, each part as fresh as its polling tier."""
 
     ems: EmsData
+    system_id: str
+    """The identity of the whole system: its leader's id when it was set up, also after
+    another unit has taken the lead."""
     status: Status | None = None
     schedule: Schedule | None = None
     params: Parameters | None = None
@@ -73,11 +77,6 @@ class HomevoltData:
     """Whether the system has several units; it stays one when units drop out of a poll."""
     units_missing: frozenset[str] = frozenset()
     """Units of this system (not yet removed) that this poll did not report."""
-
-    @property
-    def system_id(self) -> str:
-        """The identity of the whole system: the leader unit's id."""
-        return self.ems.leader.ecu_id
 
 
 class LoginRefusals:
@@ -185,11 +184,11 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         try:
             ems = await self.client.ems()
             data = (
-                HomevoltData(ems=ems, fetched={"ems": now})
+                HomevoltData(ems=ems, system_id=self._system_id(ems), fetched={"ems": now})
                 if previous is None
                 else replace(previous, ems=ems, fetched={**previous.fetched, "ems": now})
             )
-            if not data.cluster and (ems.is_cluster or self._had_system_device(ems.leader.ecu_id)):
+            if not data.cluster and (ems.is_cluster or self._had_system_device(data.system_id)):
                 data = replace(data, cluster=True)
             for part, interval, read in (
                 ("schedule", SCHEDULE_INTERVAL, self.client.schedule),
@@ -244,6 +243,11 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             now = dt_util.utcnow()
             fetched = {**self.data.fetched, **dict.fromkeys(parts, now)}
             self.async_set_updated_data(replace(self.data, **parts, fetched=fetched))
+
+    def _system_id(self, ems: EmsData) -> str:
+        """The entry's id (its leader at set-up): every unique id starts with it."""
+        unique_id = self.config_entry.unique_id
+        return normalize_ecu_id(unique_id) if unique_id else ems.leader.ecu_id
 
     def _had_system_device(self, system_id: str) -> bool:
         """Whether an earlier run saw a cluster: its system device is registered."""

@@ -22,6 +22,7 @@ from tests.integration.test_lifecycle import (
     POLL,
     ScriptedBattery,
     battery,  # noqa: F401 - the scripted battery fixture
+    device_names,
     devices,
     entities,
     entry_for,
@@ -29,6 +30,7 @@ from tests.integration.test_lifecycle import (
     state,
     three_units,
     tick,
+    unavailable,
     without_units,
 )
 
@@ -131,6 +133,76 @@ async def test_follower_flapping_for_an_hour(
     )
     # A unit that comes and goes is no cause for 240 warnings in the log.
     assert our_warnings(caplog) == []
+
+
+def leadership_swapped(payload: dict[str, Any]) -> dict[str, Any]:
+    """The same two units after the follower took over as the cluster's leader."""
+    edited = copy.deepcopy(payload)
+    old_leader, old_follower = edited["ems"]
+    old_leader["ecu_host"], old_leader["peer"] = old_follower["ecu_host"], old_follower["peer"]
+    old_follower["ecu_host"] = ""
+    del old_follower["peer"]
+    edited["ems"] = [old_follower, old_leader]
+    return edited
+
+
+async def test_units_swap_leadership(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    payload = cluster()
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    registered, parts, names = entities(hass, entry), devices(hass, entry), device_names(hass)
+    gone_before = unavailable(hass, entry)
+
+    battery.payloads["/ems.json"] = leadership_swapped(payload)
+    await tick(hass, freezer, POLL)
+    assert entry.runtime_data.coordinator.data.ems.leader.ecu_id == FOLLOWER
+    # Same system: nothing made again, nothing renamed, nothing left unavailable.
+    assert entities(hass, entry) == registered
+    assert devices(hass, entry) == parts
+    assert device_names(hass) == names
+    assert unavailable(hass, entry) == gone_before
+    assert state(hass, entry, f"sensor:{LEADER}_system_state_of_charge") != STATE_UNKNOWN
+
+    # Also after a restart.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entities(hass, entry) == registered
+    assert devices(hass, entry) == parts
+    assert unavailable(hass, entry) == gone_before
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(lambda hex_id: int(hex_id, 16), id="integer"),
+        pytest.param(str.upper, id="upper-case hex"),
+        pytest.param(lambda hex_id: f"0x{hex_id}", id="0x hex"),
+    ],
+)
+async def test_unit_comes_back_with_another_id_form(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+    form: Any,
+) -> None:
+    payload = cluster()
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    registered, parts = entities(hass, entry), devices(hass, entry)
+    gone_before = unavailable(hass, entry)
+    battery.payloads["/ems.json"] = without_units(payload, FOLLOWER)
+    await tick(hass, freezer, POLL)
+    other_form = copy.deepcopy(payload)
+    other_form["ems"][1]["ecu_id"] = form(FOLLOWER)
+    battery.payloads["/ems.json"] = other_form
+    await tick(hass, freezer, POLL)
+    assert entities(hass, entry) == registered
+    assert devices(hass, entry) == parts
+    assert unavailable(hass, entry) == gone_before
 
 
 # --------------------------------------------------------------------------------------------
