@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -178,11 +178,13 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
 
     async def _async_update_data(self) -> HomevoltData:
         now = dt_util.utcnow()
-        previous = self.data
+        previous: HomevoltData | None = self.data  # None until the first refresh
         if self._refusals.waiting(now):
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="login_refused")
         try:
             ems = await self.client.ems()
+            if previous is None:
+                self._adopt_ids_read_as_hex(ems)
             data = (
                 HomevoltData(ems=ems, system_id=self._system_id(ems), fetched={"ems": now})
                 if previous is None
@@ -243,6 +245,52 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             now = dt_util.utcnow()
             fetched = {**self.data.fetched, **dict.fromkeys(parts, now)}
             self.async_set_updated_data(replace(self.data, **parts, fetched=fetched))
+
+    def _adopt_ids_read_as_hex(self, ems: EmsData) -> None:
+        """Give back their ids to units whose old decimal id the 1.2 migration read as hex.
+
+        A unit id below 0x00e8d4a51000 has 12 decimal digits or fewer, which read as hex too
+        ("935099353672" is 00d9b843ca48); only the ids the battery sends tell which was meant.
+        """
+        renames: dict[str, str] = {}
+        for unit in ems.units:
+            try:
+                misread = normalize_ecu_id(str(int(unit.ecu_id, 16)))
+            except ValueError:
+                continue  # not hex: never stored as a number
+            if misread != unit.ecu_id and ems.unit(misread) is None:
+                renames[misread] = unit.ecu_id
+        if not renames:
+            return
+
+        def fixed(value: str) -> str:
+            return "_".join(renames.get(part, part) for part in value.split("_"))
+
+        entry = self.config_entry
+        devices = dr.async_get(self.hass)
+        for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
+            identifiers = {
+                (domain, fixed(value) if domain == DOMAIN else value)
+                for domain, value in device.identifiers
+            }
+            if identifiers != device.identifiers and not any(
+                devices.async_get_device_by_identifier(identifier, entry.entry_id)
+                for identifier in identifiers - device.identifiers
+            ):
+                devices.async_update_device(device.id, new_identifiers=identifiers)
+        entities = er.async_get(self.hass)
+        for entity in er.async_entries_for_config_entry(entities, entry.entry_id):
+            unique_id = fixed(entity.unique_id)
+            if unique_id != entity.unique_id and not entities.async_get_entity_id(
+                entity.domain, DOMAIN, unique_id
+            ):
+                entities.async_update_entity(entity.entity_id, new_unique_id=unique_id)
+        entry_id = renames.get(entry.unique_id or "")
+        if entry_id and not self.hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, entry_id
+        ):
+            self.hass.config_entries.async_update_entry(entry, unique_id=entry_id)
+        LOGGER.info("Unit ids of an earlier version read back: %s", renames)
 
     def _system_id(self, ems: EmsData) -> str:
         """The entry's id (its leader at set-up): every unique id starts with it."""

@@ -12,16 +12,19 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 
 from custom_components.homevolt_local_api.const import DOMAIN
 from tests.conftest import load_fixture
 from tests.integration.test_lifecycle import (
     FOLLOWER,
+    JOHNAN,
     LEADER,
     POLL,
     ScriptedBattery,
     battery,  # noqa: F401 - the scripted battery fixture
+    capture,
     device_names,
     devices,
     entities,
@@ -363,3 +366,81 @@ async def test_system_counter_counts_on_across_restarts(
     battery.payloads["/ems.json"] = with_energy(payload, 1, 1634915 + 500)
     await tick(hass, freezer, POLL)
     assert float(state(hass, entry, SYSTEM_DISCHARGED)) == pytest.approx(before + 0.5)
+
+
+# --------------------------------------------------------------------------------------------
+# Ids of earlier versions
+
+
+async def test_migration_of_decimal_ids_that_read_as_hex(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+) -> None:
+    # Unit ids below 0x00e8d4a51000 have 12 decimal digits or fewer: as stored by an earlier
+    # version ("935099353672" for 00d9b843ca48) they read as hex too. Only the battery can tell.
+    leader, follower = 0x00D9B843CA48, 0x009C5ABA43CA
+    assert (str(leader), str(follower)) == ("935099353672", "671537054666")
+    payload = capture(JOHNAN)
+    payload["ems"][0]["ecu_id"], payload["ems"][1]["ecu_id"] = leader, follower
+    battery.payloads["/ems.json"] = payload
+    entry = entry_for(battery, str(leader), minor_version=1)
+    entry.add_to_hass(hass)
+    device_registry, entity_registry = dr.async_get(hass), er.async_get(hass)
+    old_devices = {
+        identifier: device_registry.async_get_or_create(
+            config_entry_id=entry.entry_id, identifiers={(DOMAIN, identifier)}
+        ).id
+        for identifier in (
+            f"{leader}",
+            f"{leader}_system",
+            f"{follower}",
+            f"{follower}_module_0",
+            f"{leader}_grid_a46dd4fffea25015",
+        )
+    }
+    old_entities = {
+        unique_id: entity_registry.async_get_or_create(
+            platform,
+            DOMAIN,
+            unique_id,
+            config_entry=entry,
+            device_id=old_devices[device],
+            suggested_object_id=object_id,
+        ).entity_id
+        for platform, unique_id, device, object_id in (
+            ("sensor", f"{leader}_system_state_of_charge", f"{leader}_system", "system_soc"),
+            ("binary_sensor", f"{leader}_unit_{leader}_fault", f"{leader}", "unit_1_fault"),
+            (
+                "sensor",
+                f"{leader}_unit_{follower}_module_0_cycle_count",
+                f"{follower}_module_0",
+                "unit_2_module_1_cycle_count",
+            ),
+            (
+                "sensor",
+                f"{leader}_grid_a46dd4fffea25015_power",
+                f"{leader}_grid_a46dd4fffea25015",
+                "grid_sensor_power",
+            ),
+        )
+    }
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert entry.unique_id == "00d9b843ca48"
+    now = devices(hass, entry)
+    for identifier, device_id in old_devices.items():
+        right = identifier.replace(str(leader), "00d9b843ca48").replace(
+            str(follower), "009c5aba43ca"
+        )
+        assert now[right] == device_id
+    registered = entities(hass, entry)
+    for unique_id, entity_id in old_entities.items():
+        right = unique_id.replace(str(leader), "00d9b843ca48").replace(
+            str(follower), "009c5aba43ca"
+        )
+        platform = entity_id.split(".")[0]
+        assert registered[f"{platform}:{right}"] == entity_id
+    assert not [each for each in registered if str(leader) in each or str(follower) in each]
+    assert not [entity_id for entity_id in registered.values() if entity_id.endswith("_2")]
+    assert state(hass, entry, "binary_sensor:00d9b843ca48_unit_009c5aba43ca_fault") == "on"
