@@ -21,6 +21,7 @@ from tests.integration.test_lifecycle import (
     FOLLOWER,
     JOHNAN,
     LEADER,
+    MARTINWELEN,
     POLL,
     ScriptedBattery,
     battery,  # noqa: F401 - the scripted battery fixture
@@ -444,3 +445,52 @@ async def test_migration_of_decimal_ids_that_read_as_hex(
     assert not [each for each in registered if str(leader) in each or str(follower) in each]
     assert not [entity_id for entity_id in registered.values() if entity_id.endswith("_2")]
     assert state(hass, entry, "binary_sensor:00d9b843ca48_unit_009c5aba43ca_fault") == "on"
+
+
+# --------------------------------------------------------------------------------------------
+# Odd payloads
+
+
+async def test_empty_slots_that_say_available(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The real 2026-02 capture's three empty slots, but claiming to be available.
+    payload = capture(MARTINWELEN)
+    for sensor in payload["sensors"]:
+        sensor["available"] = True
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, "08d9b843ca48"))
+    assert set(devices(hass, entry)) == {
+        "08d9b843ca48",
+        "08d9b843ca48_module_0",
+        "08d9b843ca48_module_1",
+    }
+    assert "does not generate unique IDs" not in caplog.text
+
+
+async def test_a_unit_listed_twice(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The same follower twice, once in each id form: one unit, not two, and no duplicate ids.
+    # Likewise a clamp listed twice is counted once.
+    payload = cluster()
+    twice = copy.deepcopy(payload["ems"][1])
+    twice["ecu_id"] = int(FOLLOWER, 16)
+    payload["ems"].append(twice)
+    grid = next(sensor for sensor in payload["sensors"] if sensor["function"] == "grid")
+    payload["sensors"].append(copy.deepcopy(grid))  # and the grid clamp twice
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    assert "does not generate unique IDs" not in caplog.text
+    assert {identifier for identifier in devices(hass, entry) if "_" not in identifier} == {
+        LEADER,
+        FOLLOWER,
+    }
+    expected = load_fixture("ems_2026_cluster.json")
+    assert float(state(hass, entry, f"sensor:{LEADER}_system_grid_power")) == grid["total_power"]
+    rated_wh = sum(unit["ems_info"]["rated_capacity"] for unit in expected["ems"])
+    assert float(state(hass, entry, f"sensor:{LEADER}_system_rated_capacity")) == rated_wh / 1000

@@ -743,14 +743,24 @@ def _device_utc_offset(sensors: list[_Obj]) -> timedelta | None:
 def parse_ems(data: Json) -> EmsData:
     """Parse ems.json."""
     root = _Obj(data, "ems.json")
-    units = tuple(_parse_unit(unit) for unit in root.objs("ems", required=True))
+    # A unit or clamp listed twice (also in two id forms) is one: counted twice, it would double
+    # every total and give its entities the same unique ids.
+    units: dict[str, Unit] = {}
+    for item in root.objs("ems", required=True):
+        unit = _parse_unit(item)
+        units.setdefault(unit.ecu_id, unit)
     if not units:
         raise HomevoltResponseError("ems.json.ems: expected at least one unit, got none")
     sensors = root.objs("sensors")
+    parsed: list[CtSensor] = []
+    for item in sensors:
+        sensor = _parse_sensor(item)
+        if sensor.is_empty_slot or all(sensor.key != each.key for each in parsed):
+            parsed.append(sensor)
     return EmsData(
         timestamp=_timestamp(root.opt_num("ts")),
-        units=units,
-        sensors=tuple(_parse_sensor(sensor) for sensor in sensors),
+        units=tuple(units.values()),
+        sensors=tuple(parsed),
         device_utc_offset=_device_utc_offset(sensors),
     )
 
