@@ -210,7 +210,8 @@ def module_target(ecu_id: str, index: int) -> Callable[[HomevoltData], BatteryMo
 
     def find(data: HomevoltData) -> BatteryModule | None:
         unit = data.ems.unit(ecu_id)
-        return unit.modules[index] if unit is not None and index < len(unit.modules) else None
+        modules = unit.modules if unit is not None else ()
+        return next((module for module in modules if module.index == index), None)
 
     return find
 

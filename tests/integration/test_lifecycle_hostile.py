@@ -494,3 +494,32 @@ async def test_a_unit_listed_twice(
     assert float(state(hass, entry, f"sensor:{LEADER}_system_grid_power")) == grid["total_power"]
     rated_wh = sum(unit["ems_info"]["rated_capacity"] for unit in expected["ems"])
     assert float(state(hass, entry, f"sensor:{LEADER}_system_rated_capacity")) == rated_wh / 1000
+
+
+async def test_first_module_missing_for_a_poll(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    # The first of two modules drops out: the second must not read as the first.
+    payload = cluster()
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    first, second = (f"sensor:{LEADER}_unit_{LEADER}_module_{index}_" for index in (0, 1))
+    cycles = state(hass, entry, f"{second}cycle_count")
+    soc = state(hass, entry, f"{second}state_of_charge")
+    gone_before = unavailable(hass, entry)
+
+    fewer = copy.deepcopy(payload)
+    del fewer["ems"][0]["bms_data"][0]
+    del fewer["ems"][0]["bms_info"][0]
+    battery.payloads["/ems.json"] = fewer
+    await tick(hass, freezer, POLL)
+    assert state(hass, entry, f"{first}cycle_count") == STATE_UNAVAILABLE
+    assert state(hass, entry, f"{first}state_of_charge") == STATE_UNAVAILABLE
+    assert state(hass, entry, f"{second}cycle_count") == cycles
+    assert state(hass, entry, f"{second}state_of_charge") == soc
+
+    battery.payloads["/ems.json"] = payload
+    await tick(hass, freezer, POLL)
+    assert unavailable(hass, entry) == gone_before

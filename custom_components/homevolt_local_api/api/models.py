@@ -603,9 +603,18 @@ def _parse_voltages(obj: _Obj | None) -> Voltages | None:
 def _parse_modules(unit: _Obj) -> tuple[BatteryModule, ...]:
     infos = unit.objs("bms_info")
     infos_by_id = {info.opt_int("id"): info for info in infos}
+    datas = unit.objs("bms_data")
+    # bms_data has no ids: when both lists are as long, bms_info's ids say which module each
+    # is, so that one missing from the middle does not shift the others onto its place.
+    paired = len(datas) == len(infos) and None not in infos_by_id and len(infos_by_id) == len(infos)
     modules = []
-    for index, data in enumerate(unit.objs("bms_data")):
-        info = infos_by_id.get(index) or (infos[index] if index < len(infos) else None)
+    for position, data in enumerate(datas):
+        if paired:
+            info: _Obj | None = infos[position]
+            index = infos[position].int_("id")
+        else:
+            index = position
+            info = infos_by_id.get(index) or (infos[index] if index < len(infos) else None)
         modules.append(
             BatteryModule(
                 index=index,
