@@ -243,15 +243,14 @@ async def test_rounding_dip_holds_the_counter(
     entry = await set_up(hass, entry_for(battery, LEADER))
     grid = f"sensor:{LEADER}_system_grid_imported_energy"
     assert float(state(hass, entry, grid)) == pytest.approx(8337.99)
-    dip = copy.deepcopy(payload)
+    dip = with_energy(payload, 0, 3602110 - 1)  # a Wh counter one down
     next(s for s in dip["sensors"] if s["function"] == "grid")["energy_imported"] = 8337.989
     for _ in range(20):  # jitter for five minutes
-        battery.payloads["/ems.json"] = dip
-        await tick(hass, freezer, POLL)
-        assert float(state(hass, entry, grid)) == pytest.approx(8337.99)
-        battery.payloads["/ems.json"] = payload
-        await tick(hass, freezer, POLL)
-        assert float(state(hass, entry, grid)) == pytest.approx(8337.99)
+        for each in (dip, payload):
+            battery.payloads["/ems.json"] = each
+            await tick(hass, freezer, POLL)
+            assert float(state(hass, entry, grid)) == pytest.approx(8337.99)
+            assert float(state(hass, entry, UNIT_DISCHARGED)) == pytest.approx(3602.110)
     assert our_warnings(caplog) == []
 
 
