@@ -601,12 +601,12 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
         return self._value
 
     def _read(self) -> None:
-        value = super().native_value
         parts_fn = self.entity_description.parts_fn
         target = self.target
         if parts_fn is not None and target is not None:
             self._value = self._count(parts_fn(target))
             return
+        value = super().native_value
         if not isinstance(value, (int, float)):
             self._value = value
             return

@@ -609,9 +609,10 @@ def _parse_modules(unit: _Obj) -> tuple[BatteryModule, ...]:
     paired = len(datas) == len(infos) and None not in infos_by_id and len(infos_by_id) == len(infos)
     modules = []
     for position, data in enumerate(datas):
+        info: _Obj | None
         if paired:
-            info: _Obj | None = infos[position]
-            index = infos[position].int_("id")
+            info = infos[position]
+            index = info.int_("id")
         else:
             index = position
             info = infos_by_id.get(index) or (infos[index] if index < len(infos) else None)
