@@ -293,9 +293,21 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         LOGGER.info("Unit ids of an earlier version read back: %s", renames)
 
     def _system_id(self, ems: EmsData) -> str:
-        """The entry's id (its leader at set-up): every unique id starts with it."""
-        unique_id = self.config_entry.unique_id
-        return normalize_ecu_id(unique_id) if unique_id else ems.leader.ecu_id
+        """The entry's id (its leader at set-up), which every unique id starts with.
+
+        An entry id that is no unit of this system (reported or registered) is not trusted:
+        the leader's id is used then, as before.
+        """
+        unique_id = normalize_ecu_id(self.config_entry.unique_id or "")
+        registry = dr.async_get(self.hass)
+        if unique_id and (
+            ems.unit(unique_id) is not None
+            or registry.async_get_device_by_identifier(
+                (DOMAIN, unique_id), self.config_entry.entry_id
+            )
+        ):
+            return unique_id
+        return ems.leader.ecu_id
 
     def _had_system_device(self, system_id: str) -> bool:
         """Whether an earlier run saw a cluster: its system device is registered."""

@@ -522,3 +522,14 @@ async def test_first_module_missing_for_a_poll(
     battery.payloads["/ems.json"] = payload
     await tick(hass, freezer, POLL)
     assert unavailable(hass, entry) == gone_before
+
+
+async def test_entry_id_that_is_no_unit_is_not_the_system_id(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+) -> None:
+    # Only an entry id that names a unit of this system prefixes the unique ids.
+    battery.payloads["/ems.json"] = cluster()
+    entry = await set_up(hass, entry_for(battery, "aaaaaaaaaaaa"))
+    assert f"sensor:{LEADER}_system_state_of_charge" in entities(hass, entry)
+    assert not [each for each in entities(hass, entry) if "aaaaaaaaaaaa" in each]
