@@ -90,6 +90,8 @@ class HomevoltSensorEntityDescription[T](SensorEntityDescription):
     all_units: bool = False
     # A system counter: the lifetime counters it adds up, by the unit or clamp that keeps each.
     parts_fn: Callable[[T], Mapping[str, float | None]] | None = None
+    # A counter the device may read from more than one place: which one this reading is from.
+    source_fn: Callable[[T], str | None] | None = None
 
 
 def _enum(value: str | None, options: list[str]) -> str | None:
@@ -239,8 +241,11 @@ def _clamp_counters(
 
 
 def _unit_counters(*, charged: bool) -> Callable[[HomevoltData], dict[str, float | None]]:
+    # Each source of a unit is a part of its own: one switching source adds nothing.
     return lambda d: {
-        unit.ecu_id: unit.charged_energy if charged else unit.discharged_energy
+        f"{unit.ecu_id} {unit.counter_source}": (
+            unit.charged_energy if charged else unit.discharged_energy
+        )
         for unit in d.ems.units
     }
 
@@ -422,8 +427,16 @@ UNIT_SHARE_SENSORS: tuple[HomevoltSensorEntityDescription[Unit], ...] = (
     _power("battery_discharge_power", lambda u: u.discharge_power),
     _stored_energy("usable_capacity", lambda u: u.usable_capacity),
     _health("state_of_health", lambda u: u.state_of_health),
-    _energy("battery_charged_energy", lambda u: u.charged_energy),
-    _energy("battery_discharged_energy", lambda u: u.discharged_energy),
+    _energy(
+        "battery_charged_energy",
+        lambda u: u.charged_energy,
+        source_fn=lambda u: u.counter_source,
+    ),
+    _energy(
+        "battery_discharged_energy",
+        lambda u: u.discharged_energy,
+        source_fn=lambda u: u.counter_source,
+    ),
 )
 
 MODULE_SENSORS: tuple[HomevoltSensorEntityDescription[BatteryModule], ...] = (
@@ -589,6 +602,8 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
     _parts: dict[str, LifetimeCounter]
     _total: float | None = None
     _value: Value = None
+    _source: str | None = None
+    _other_source = False
 
     def __init__(self, *args: Any) -> None:
         """Nothing read yet."""
@@ -607,6 +622,26 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
             self._value = self._count(parts_fn(target))
             return
         value = super().native_value
+        source_fn = self.entity_description.source_fn
+        if source_fn is not None and target is not None and isinstance(value, (int, float)):
+            source = source_fn(target)
+            if self._source is None:
+                self._source = source
+            elif source != self._source:
+                if not self._other_source:
+                    LOGGER.warning(
+                        "%s: the battery sent %s from %s instead of %s; it shows unknown until "
+                        "it reads from %s again",
+                        self.entity_id,
+                        value,
+                        source,
+                        self._source,
+                        self._source,
+                    )
+                self._other_source = True
+                self._value = None
+                return
+            self._other_source = False
         if not isinstance(value, (int, float)):
             self._value = value
             return

@@ -533,3 +533,30 @@ async def test_entry_id_that_is_no_unit_is_not_the_system_id(
     entry = await set_up(hass, entry_for(battery, "aaaaaaaaaaaa"))
     assert f"sensor:{LEADER}_system_state_of_charge" in entities(hass, entry)
     assert not [each for each in entities(hass, entry) if "aaaaaaaaaaaa" in each]
+
+
+async def test_healthy_unit_that_omits_its_counters_for_a_poll(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    # ems_aggregate is another counter of the battery's: read for one poll, it must not be booked.
+    payload = cluster()
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    unit_counter = f"sensor:{LEADER}_unit_{FOLLOWER}_battery_discharged_energy"
+    system = float(state(hass, entry, SYSTEM_DISCHARGED))
+
+    odd = copy.deepcopy(payload)
+    follower = odd["ems"][1]
+    del follower["ems_data"]["energy_produced"], follower["ems_data"]["energy_consumed"]
+    follower["ems_aggregate"]["imported_kwh"] = 2000.0  # higher than its 1634.915
+    battery.payloads["/ems.json"] = odd
+    await tick(hass, freezer, POLL)
+    assert state(hass, entry, unit_counter) == STATE_UNKNOWN
+    assert float(state(hass, entry, SYSTEM_DISCHARGED)) == pytest.approx(system)
+
+    battery.payloads["/ems.json"] = payload
+    await tick(hass, freezer, POLL)
+    assert float(state(hass, entry, unit_counter)) == pytest.approx(1634.915)
+    assert float(state(hass, entry, SYSTEM_DISCHARGED)) == pytest.approx(system)

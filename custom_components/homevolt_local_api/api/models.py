@@ -306,6 +306,9 @@ class Unit:
     """kWh, lifetime."""
     charged_energy: float | None
     """kWh, lifetime."""
+    counter_source: str | None
+    """Where the lifetime counters were read: "ems_data" or "ems_aggregate" (another counter
+    of the battery's, which disagrees with the first on some firmware); None without them."""
     available_charge_power: float | None
     available_discharge_power: float | None
     available_charge_energy: float | None
@@ -655,9 +658,11 @@ def _parse_unit(unit: _Obj) -> Unit:
     # has no counters at all: a unit in fault that omits ems_data must not switch sources.
     discharged = data.opt_num("energy_produced", 0.001)
     charged = data.opt_num("energy_consumed", 0.001)
-    if discharged is None and charged is None and aggregate is not None and not faulted:
+    source = "ems_data" if discharged is not None or charged is not None else None
+    if source is None and aggregate is not None and not faulted:
         discharged = aggregate.opt_num("imported_kwh")
         charged = aggregate.opt_num("exported_kwh")
+        source = "ems_aggregate" if discharged is not None or charged is not None else None
 
     frequency = data.opt_num("frequency", 0.001)
     return Unit(
@@ -684,6 +689,7 @@ def _parse_unit(unit: _Obj) -> Unit:
         usable_capacity=data.opt_num("avail_cap"),
         discharged_energy=discharged,
         charged_energy=charged,
+        counter_source=source,
         available_charge_power=prediction.opt_num("avail_ch_pwr") if prediction else None,
         available_discharge_power=prediction.opt_num("avail_di_pwr") if prediction else None,
         available_charge_energy=prediction.opt_num("avail_ch_energy") if prediction else None,
