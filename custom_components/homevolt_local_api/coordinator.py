@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -24,6 +24,7 @@ from .api import (
     Parameters,
     Schedule,
     Status,
+    normalize_ecu_id,
 )
 from .const import (
     DOMAIN,
@@ -64,6 +65,9 @@ class HomevoltData:
     """Everything read from the device, each part as fresh as its polling tier."""
 
     ems: EmsData
+    system_id: str
+    """The identity of the whole system: its leader's id when it was set up, also after
+    another unit has taken the lead."""
     status: Status | None = None
     schedule: Schedule | None = None
     params: Parameters | None = None
@@ -75,10 +79,8 @@ class HomevoltData:
     unreadable: frozenset[str] = frozenset()
     """Parts whose last read failed: they are None, and the entities reading them unavailable."""
 
-    @property
-    def system_id(self) -> str:
-        """The identity of the whole system: the leader unit's id."""
-        return self.ems.leader.ecu_id
+    units_missing: frozenset[str] = frozenset()
+    """Units of this system (not yet removed) that this poll did not report."""
 
 
 class LoginRefusals:
@@ -144,6 +146,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         # Counts read-backs; a poll keeps any part read back after it started (newer).
         self._generation = 0
         self._read_back: dict[str, int] = {}
+        self._missing_unsaved = False
 
     async def async_load_missing_devices(self) -> None:
         """Since when each device has been missing, as stored before a restart."""
@@ -154,6 +157,16 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             since = dt_util.parse_datetime(moment) if isinstance(moment, str) else None
             if since is not None:
                 self._missing_since[str(device_id)] = since
+
+    async def async_shutdown(self) -> None:
+        """Write a pending save of the missing devices now, not after the entry is gone."""
+        await super().async_shutdown()
+        if self._missing_unsaved:
+            await self._missing_store.async_save(self._missing_devices())
+
+    def _missing_devices(self) -> dict[str, str]:
+        self._missing_unsaved = False
+        return {key: since.isoformat() for key, since in self._missing_since.items()}
 
     def _due(self, part: str, interval: timedelta, now: datetime) -> bool:
         if part in self._unsupported:
@@ -177,17 +190,19 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
     async def _async_update_data(self) -> HomevoltData:
         started = self._generation
         now = dt_util.utcnow()
-        previous = self.data
+        previous: HomevoltData | None = self.data  # None until the first refresh
         if self._refusals.waiting(now):
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="login_refused")
         try:
             ems = await self.client.ems()
+            if previous is None:
+                self._adopt_ids_read_as_hex(ems)
             data = (
-                HomevoltData(ems=ems, fetched={"ems": now})
+                HomevoltData(ems=ems, system_id=self._system_id(ems), fetched={"ems": now})
                 if previous is None
                 else replace(previous, ems=ems, fetched={**previous.fetched, "ems": now})
             )
-            if not data.cluster and (ems.is_cluster or self._had_system_device(ems.leader.ecu_id)):
+            if not data.cluster and (ems.is_cluster or self._had_system_device(data.system_id)):
                 data = replace(data, cluster=True)
             for part, interval, read in (
                 ("schedule", SCHEDULE_INTERVAL, self.client.schedule),
@@ -247,7 +262,9 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._refusals.accepted()
-        self._remove_stale_devices(data)
+        missing = self._remove_stale_devices(data)
+        if missing != data.units_missing:
+            data = replace(data, units_missing=missing)
         return self._with_newer_read_backs(data, started)
 
     def _with_newer_read_backs(self, data: HomevoltData, started: int) -> HomevoltData:
@@ -271,6 +288,69 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             fetched = {**self.data.fetched, **dict.fromkeys(parts, now)}
             self.async_set_updated_data(replace(self.data, **parts, fetched=fetched))
 
+    def _adopt_ids_read_as_hex(self, ems: EmsData) -> None:
+        """Give back their ids to units whose old decimal id the 1.2 migration read as hex.
+
+        A unit id below 0x00e8d4a51000 has 12 decimal digits or fewer, which read as hex too
+        ("935099353672" is 00d9b843ca48); only the ids the battery sends tell which was meant.
+        """
+        renames: dict[str, str] = {}
+        for unit in ems.units:
+            try:
+                misread = normalize_ecu_id(str(int(unit.ecu_id, 16)))
+            except ValueError:
+                continue  # not hex: never stored as a number
+            if misread != unit.ecu_id and ems.unit(misread) is None:
+                renames[misread] = unit.ecu_id
+        if not renames:
+            return
+
+        def fixed(value: str) -> str:
+            return "_".join(renames.get(part, part) for part in value.split("_"))
+
+        entry = self.config_entry
+        devices = dr.async_get(self.hass)
+        for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
+            identifiers = {
+                (domain, fixed(value) if domain == DOMAIN else value)
+                for domain, value in device.identifiers
+            }
+            if identifiers != device.identifiers and not any(
+                devices.async_get_device_by_identifier(identifier, entry.entry_id)
+                for identifier in identifiers - device.identifiers
+            ):
+                devices.async_update_device(device.id, new_identifiers=identifiers)
+        entities = er.async_get(self.hass)
+        for entity in er.async_entries_for_config_entry(entities, entry.entry_id):
+            unique_id = fixed(entity.unique_id)
+            if unique_id != entity.unique_id and not entities.async_get_entity_id(
+                entity.domain, DOMAIN, unique_id
+            ):
+                entities.async_update_entity(entity.entity_id, new_unique_id=unique_id)
+        entry_id = renames.get(entry.unique_id or "")
+        if entry_id and not self.hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, entry_id
+        ):
+            self.hass.config_entries.async_update_entry(entry, unique_id=entry_id)
+        LOGGER.info("Unit ids of an earlier version read back: %s", renames)
+
+    def _system_id(self, ems: EmsData) -> str:
+        """The entry's id (its leader at set-up), which every unique id starts with.
+
+        An entry id that is no unit of this system (reported or registered) is not trusted:
+        the leader's id is used then, as before.
+        """
+        unique_id = normalize_ecu_id(self.config_entry.unique_id or "")
+        registry = dr.async_get(self.hass)
+        if unique_id and (
+            ems.unit(unique_id) is not None
+            or registry.async_get_device_by_identifier(
+                (DOMAIN, unique_id), self.config_entry.entry_id
+            )
+        ):
+            return unique_id
+        return ems.leader.ecu_id
+
     def _had_system_device(self, system_id: str) -> bool:
         """Whether an earlier run saw a cluster: its system device is registered."""
         from .entity import cluster_system_identifier  # noqa: PLC0415 - avoids a cycle
@@ -283,11 +363,12 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             is not None
         )
 
-    def _remove_stale_devices(self, data: HomevoltData) -> None:
+    def _remove_stale_devices(self, data: HomevoltData) -> frozenset[str]:
         """Remove devices (units, modules, clamps) the system has not reported for a long time.
 
         Until then their entities are only unavailable, and back at the first poll that
         reports them: a mesh hiccup or a unit in service must not cost an owner its history.
+        Returns the ids of the units still waiting.
         """
         from .entity import current_device_identifiers  # noqa: PLC0415 - avoids a cycle
 
@@ -299,6 +380,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         # Forget devices the owner deleted meanwhile.
         for device_id in self._missing_since.keys() - {device.id for device in devices}:
             del self._missing_since[device_id]
+        missing_units: set[str] = set()
         for device in devices:
             if device.identifiers & current:
                 self._missing_since.pop(device.id, None)
@@ -310,11 +392,16 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 )
                 del self._missing_since[device.id]
                 registry.async_remove_device(device.id)
-        if self._missing_since != before:
-            self._missing_store.async_delay_save(
-                lambda: {key: since.isoformat() for key, since in self._missing_since.items()},
-                MISSING_SAVE_DELAY,
+                continue
+            missing_units.update(
+                value
+                for domain, value in device.identifiers
+                if domain == DOMAIN and "_" not in value  # a unit's identifier is its bare id
             )
+        if self._missing_since != before:
+            self._missing_unsaved = True
+            self._missing_store.async_delay_save(self._missing_devices, MISSING_SAVE_DELAY)
+        return frozenset(missing_units)
 
 
 # Saves of the missing devices are coalesced: they change only when a device comes or goes.

@@ -75,24 +75,23 @@ def current_device_identifiers(data: HomevoltData) -> set[tuple[str, str]]:
 
 
 def _unit_number(coordinator: HomevoltCoordinator, unit: Unit) -> str:
-    """A unit's number: the leader is 1, the others follow by id.
+    """A unit's number: the leader (when the system was set up) is 1, the others follow by id.
 
     Units missing from this poll count too, so that one dropping out (also at a restart) does
-    not renumber the rest.
+    not renumber the rest; another unit taking the lead renumbers nothing either.
     """
     data = coordinator.data
-    leader = data.ems.leader.ecu_id
-    if unit.ecu_id == leader:
-        return "1"
     registry = dr.async_get(coordinator.hass)
-    registered = {
+    units = {each.ecu_id for each in data.ems.units} | {
         value
         for device in dr.async_entries_for_config_entry(registry, coordinator.config_entry.entry_id)
         for domain, value in device.identifiers
         if domain == DOMAIN and "_" not in value  # a unit's identifier is its bare id
     }
-    followers = sorted((registered | {each.ecu_id for each in data.ems.units}) - {leader})
-    return str(followers.index(unit.ecu_id) + 2)
+    first = data.system_id if data.system_id in units else data.ems.leader.ecu_id
+    if unit.ecu_id == first:
+        return "1"
+    return str(sorted(units - {first}).index(unit.ecu_id) + 2)
 
 
 def _device_id(coordinator: HomevoltCoordinator, identifier: tuple[str, str]) -> str:
@@ -240,7 +239,8 @@ def module_target(ecu_id: str, index: int) -> Callable[[HomevoltData], BatteryMo
 
     def find(data: HomevoltData) -> BatteryModule | None:
         unit = data.ems.unit(ecu_id)
-        return unit.modules[index] if unit is not None and index < len(unit.modules) else None
+        modules = unit.modules if unit is not None else ()
+        return next((module for module in modules if module.index == index), None)
 
     return find
 

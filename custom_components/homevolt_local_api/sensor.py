@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 import functools
 from typing import Any
@@ -42,7 +42,7 @@ from .api import (
     SensorFunction,
     Unit,
 )
-from .const import LOGGER, STALE_DEVICE_AFTER
+from .const import LOGGER
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
 from .entity import HomevoltEntity, add_entities_as_found, build_entities
 
@@ -88,6 +88,12 @@ class HomevoltSensorEntityDescription[T](SensorEntityDescription):
     clamp_translation_keys: Mapping[SensorFunction, str] = field(default_factory=dict)
     reads: str | None = None
     """The endpoint besides ems.json the value comes from: unavailable while it fails."""
+    # A sum over the units: unknown while one of them is missing from the poll.
+    all_units: bool = False
+    # A system counter: the lifetime counters it adds up, by the unit or clamp that keeps each.
+    parts_fn: Callable[[T], Mapping[str, float | None]] | None = None
+    # A counter the device may read from more than one place: which one this reading is from.
+    source_fn: Callable[[T], str | None] | None = None
 
 
 def _enum(value: str | None, options: list[str]) -> str | None:
@@ -226,12 +232,32 @@ def _has_status(data: HomevoltData) -> bool:
     return data.status is not None
 
 
+def _clamp_counters(
+    function: SensorFunction, *, imported: bool
+) -> Callable[[HomevoltData], dict[str, float | None]]:
+    return lambda d: {
+        sensor.key: sensor.energy_imported if imported else sensor.energy_exported
+        for sensor in d.ems.sensors
+        if sensor.function is function
+    }
+
+
+def _unit_counters(*, charged: bool) -> Callable[[HomevoltData], dict[str, float | None]]:
+    # Each source of a unit is a part of its own: one switching source adds nothing.
+    return lambda d: {
+        f"{unit.ecu_id} {unit.counter_source}": (
+            unit.charged_energy if charged else unit.discharged_energy
+        )
+        for unit in d.ems.units
+    }
+
+
 # The whole system (on the system device of a cluster, else on the unit itself).
 SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
-    _soc("state_of_charge", lambda d: d.ems.state_of_charge),
-    _power("battery_power", lambda d: d.ems.battery_power),
-    _power("battery_charge_power", lambda d: d.ems.battery_charge_power),
-    _power("battery_discharge_power", lambda d: d.ems.battery_discharge_power),
+    _soc("state_of_charge", lambda d: d.ems.state_of_charge, all_units=True),
+    _power("battery_power", lambda d: d.ems.battery_power, all_units=True),
+    _power("battery_charge_power", lambda d: d.ems.battery_charge_power, all_units=True),
+    _power("battery_discharge_power", lambda d: d.ems.battery_discharge_power, all_units=True),
     _power("grid_power", lambda d: d.ems.grid_power, exists_fn=lambda d: d.ems.has_grid_sensor),
     _power(
         "grid_import_power",
@@ -246,44 +272,62 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
     _power("solar_power", lambda d: d.ems.solar_power, exists_fn=lambda d: d.ems.has_solar_sensor),
     _power(
         "house_power",
-        lambda d: d.ems.house_power,
+        # Without a load meter it is worked out from the battery's power, a sum over the units.
+        lambda d: d.ems.house_power if d.ems.has_load_sensor or not d.units_missing else None,
         exists_fn=lambda d: d.ems.has_load_sensor or d.ems.has_grid_sensor,
     ),
-    _power("available_charge_power", lambda d: d.ems.available_charge_power),
-    _power("available_discharge_power", lambda d: d.ems.available_discharge_power),
-    _stored_energy("available_charge_energy", lambda d: d.ems.available_charge_energy),
-    _stored_energy("available_discharge_energy", lambda d: d.ems.available_discharge_energy),
-    _stored_energy("usable_capacity", lambda d: d.ems.usable_capacity),
+    _power("available_charge_power", lambda d: d.ems.available_charge_power, all_units=True),
+    _power("available_discharge_power", lambda d: d.ems.available_discharge_power, all_units=True),
+    _stored_energy(
+        "available_charge_energy", lambda d: d.ems.available_charge_energy, all_units=True
+    ),
+    _stored_energy(
+        "available_discharge_energy", lambda d: d.ems.available_discharge_energy, all_units=True
+    ),
+    _stored_energy("usable_capacity", lambda d: d.ems.usable_capacity, all_units=True),
     # A constant: no state class, so no statistics and no place in the Energy pickers.
     _stored_energy(
         "rated_capacity",
         lambda d: d.ems.rated_capacity,
+        all_units=True,
         entity_category=EntityCategory.DIAGNOSTIC,
         state_class=None,
     ),
-    _health("state_of_health", lambda d: d.ems.state_of_health),
+    _health("state_of_health", lambda d: d.ems.state_of_health, all_units=True),
     _energy(
         "grid_imported_energy",
         lambda d: d.ems.grid_imported_energy,
+        parts_fn=_clamp_counters(SensorFunction.GRID, imported=True),
         exists_fn=lambda d: d.ems.has_grid_sensor,
     ),
     _energy(
         "grid_exported_energy",
         lambda d: d.ems.grid_exported_energy,
+        parts_fn=_clamp_counters(SensorFunction.GRID, imported=False),
         exists_fn=lambda d: d.ems.has_grid_sensor,
     ),
     _energy(
         "solar_produced_energy",
         lambda d: d.ems.solar_produced_energy,
+        parts_fn=_clamp_counters(SensorFunction.SOLAR, imported=True),
         exists_fn=lambda d: d.ems.has_solar_sensor,
     ),
     _energy(
         "house_consumed_energy",
         lambda d: d.ems.house_consumed_energy,
+        parts_fn=_clamp_counters(SensorFunction.LOAD, imported=False),
         exists_fn=lambda d: d.ems.has_load_sensor,
     ),
-    _energy("battery_charged_energy", lambda d: d.ems.battery_charged_energy),
-    _energy("battery_discharged_energy", lambda d: d.ems.battery_discharged_energy),
+    _energy(
+        "battery_charged_energy",
+        lambda d: d.ems.battery_charged_energy,
+        parts_fn=_unit_counters(charged=True),
+    ),
+    _energy(
+        "battery_discharged_energy",
+        lambda d: d.ems.battery_discharged_energy,
+        parts_fn=_unit_counters(charged=False),
+    ),
     HomevoltSensorEntityDescription(
         key="schedule_source",
         translation_key="schedule_source",
@@ -393,8 +437,16 @@ UNIT_SHARE_SENSORS: tuple[HomevoltSensorEntityDescription[Unit], ...] = (
     _power("battery_discharge_power", lambda u: u.discharge_power),
     _stored_energy("usable_capacity", lambda u: u.usable_capacity),
     _health("state_of_health", lambda u: u.state_of_health),
-    _energy("battery_charged_energy", lambda u: u.charged_energy),
-    _energy("battery_discharged_energy", lambda u: u.discharged_energy),
+    _energy(
+        "battery_charged_energy",
+        lambda u: u.charged_energy,
+        source_fn=lambda u: u.counter_source,
+    ),
+    _energy(
+        "battery_discharged_energy",
+        lambda u: u.discharged_energy,
+        source_fn=lambda u: u.counter_source,
+    ),
 )
 
 MODULE_SENSORS: tuple[HomevoltSensorEntityDescription[BatteryModule], ...] = (
@@ -488,7 +540,11 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
     @property
     def native_value(self) -> Value:
         target = self.target
-        return None if target is None else self.entity_description.value_fn(target)
+        if target is None or (
+            self.entity_description.all_units and self.coordinator.data.units_missing
+        ):
+            return None
+        return self.entity_description.value_fn(target)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
@@ -500,9 +556,48 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
         return (self.native_value, self.extra_state_attributes)
 
 
-# A counter that started again a week ago holds a small share of its old lifetime reading; a
-# system total that lost a unit for good holds most of it (and must not be booked again).
+# A meter read as a float jitters in its last digit: a dip this small is held, not a drop.
+DIP_TOLERANCE = 0.01  # kWh
+# A counter that started again (a firmware update) holds a small share of its old reading, and
+# stays low: a zero read while the unit boots is back within minutes.
 RESTART_FRACTION = 0.1
+RESTART_AFTER = timedelta(hours=1)
+
+
+@dataclass(slots=True)
+class LifetimeCounter:
+    """What one lifetime counter has read: never lower, except once it really started again."""
+
+    highest: float | None = None
+    lower_since: datetime | None = None
+
+    def read(self, value: float, now: datetime) -> tuple[float | None, bool, bool]:
+        """The reading to count (None while lower), whether it restarted, whether it just dropped.
+
+        A dip within DIP_TOLERANCE reads as the highest so far.
+        """
+        if self.highest is None or value >= self.highest:
+            self.highest, self.lower_since = value, None
+            return value, False, False
+        if self.highest - value <= DIP_TOLERANCE:
+            return self.highest, False, False
+        first = self.lower_since is None
+        if self.lower_since is None:
+            self.lower_since = now
+        if now - self.lower_since >= RESTART_AFTER and value < RESTART_FRACTION * self.highest:
+            self.highest, self.lower_since = value, None
+            return value, True, False
+        return None, False, first
+
+
+@dataclass(kw_only=True)
+class CounterStoredData(SensorExtraStoredData):
+    """The highest reading published, and a system counter's last reading of each part."""
+
+    parts: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return super().as_dict() | {"parts": self.parts}
 
 
 class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
@@ -510,50 +605,107 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
 
     Home Assistant takes a drop of a `total_increasing` sensor for a meter reset and books the
     climb back as new energy. So a lower reading shows unknown (one warning per drop) until the
-    counter is back. Only one that stays lower as long as a device takes to be removed, and
-    is small enough to have started again from zero, is taken as a new cycle.
+    counter is back; one that stays lower for RESTART_AFTER, small like a counter that started
+    again from zero, is published as a new cycle.
+
+    A system counter (`parts_fn`) adds up what each unit's or clamp's counter adds, from the
+    reading it first had here: a unit that joins or leaves, a clamp that changes role and a
+    unit whose counter restarts change it by what they count from then on, never by their past.
     """
 
-    _highest: float | None = None
-    _lower_since: datetime | None = None
+    _counter: LifetimeCounter
+    _parts: dict[str, LifetimeCounter]
+    _total: float | None = None
     _value: Value = None
+    _source: str | None = None
+    _other_source = False
+
+    def __init__(self, *args: Any) -> None:
+        """Nothing read yet."""
+        super().__init__(*args)
+        self._counter = LifetimeCounter()
+        self._parts = {}
 
     @property
     def native_value(self) -> Value:
         return self._value
 
     def _read(self) -> None:
+        parts_fn = self.entity_description.parts_fn
+        target = self.target
+        if parts_fn is not None and target is not None:
+            self._value = self._count(parts_fn(target))
+            return
         value = super().native_value
-        # A millionth of a kWh is float noise of summed counters, not a drop.
-        if (
-            isinstance(value, (int, float))
-            and self._highest is not None
-            and self._highest - value > 1e-6
-        ):
-            now = _now()
-            if self._lower_since is None:
-                self._lower_since = now
-                LOGGER.warning(
-                    "%s: %s is lower than the %s shown before (a unit missing from this poll, "
-                    "or a counter that went back); it shows unknown until the counter is back",
-                    self.entity_id,
-                    value,
-                    self._highest,
-                )
-            # Home Assistant counts a new cycle from zero, so only a counter that really started
-            # again (lower for long, and small like one) may be published lower.
-            restarted = (
-                now - self._lower_since >= STALE_DEVICE_AFTER
-                and value < RESTART_FRACTION * self._highest
+        source_fn = self.entity_description.source_fn
+        if source_fn is not None and target is not None and isinstance(value, (int, float)):
+            source = source_fn(target)
+            if self._source is None:
+                self._source = source
+            elif source != self._source:
+                if not self._other_source:
+                    LOGGER.warning(
+                        "%s: the battery sent %s from %s instead of %s; it shows unknown until "
+                        "it reads from %s again",
+                        self.entity_id,
+                        value,
+                        source,
+                        self._source,
+                        self._source,
+                    )
+                self._other_source = True
+                self._value = None
+                return
+            self._other_source = False
+        if not isinstance(value, (int, float)):
+            self._value = value
+            return
+        before = self._counter.highest
+        counted, restarted, dropped = self._counter.read(float(value), _now())
+        if dropped:
+            LOGGER.warning(
+                "%s: %s is lower than the %s shown before (a counter that went back, or started "
+                "again); it shows unknown until the counter is back",
+                self.entity_id,
+                value,
+                before,
             )
-            if not restarted:
-                value = None
-            else:
-                LOGGER.warning("%s: taking %s as a restarted counter", self.entity_id, value)
-        if isinstance(value, (int, float)):
-            self._highest = float(value)
-            self._lower_since = None
-        self._value = value
+        if restarted:
+            LOGGER.warning("%s: taking %s as a restarted counter", self.entity_id, value)
+        self._value = value if counted == value else counted  # a whole count stays whole
+
+    def _count(self, readings: Mapping[str, float | None]) -> float | None:
+        known = {part: value for part, value in readings.items() if value is not None}
+        if self._total is None or not self._parts:
+            # First reading (or one restored from a version that kept no parts): the lifetime
+            # sum, never lower than what was shown before.
+            if not known:
+                return self._total
+            self._total = max(sum(known.values()), self._total or 0.0)
+            self._parts = {part: LifetimeCounter(value) for part, value in known.items()}
+            return round(self._total, 6)
+        now = _now()
+        for part, value in known.items():
+            counter = self._parts.get(part)
+            if counter is None:  # a unit or clamp new here: its past is not this system's
+                self._parts[part] = LifetimeCounter(value)
+                continue
+            before = counter.highest or 0.0
+            counted, restarted, dropped = counter.read(value, now)
+            if dropped:
+                LOGGER.warning(
+                    "%s: the counter of %s reads %s, lower than its %s before; the total counts "
+                    "on without it until it is back",
+                    self.entity_id,
+                    part,
+                    value,
+                    before,
+                )
+            if restarted:
+                self._total += value  # counted from zero
+            elif counted is not None:
+                self._total += counted - before
+        return round(self._total, 6)
 
     @callback
     def _handle_coordinator_update(self) -> None:
@@ -563,14 +715,31 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
     async def async_added_to_hass(self) -> None:
         last = await self.async_get_last_sensor_data()
         if last is not None and isinstance(last.native_value, (int, float, Decimal)):
-            self._highest = float(last.native_value)
+            self._counter.highest = self._total = float(last.native_value)
+        extra = await self.async_get_last_extra_data()
+        parts = extra.as_dict().get("parts") if extra is not None else None
+        if isinstance(parts, dict):
+            self._parts = {
+                str(part): LifetimeCounter(float(value))
+                for part, value in parts.items()
+                if isinstance(value, (int, float)) and not isinstance(value, bool)
+            }
         self._read()
         await super().async_added_to_hass()
 
     @property
-    def extra_restore_state_data(self) -> SensorExtraStoredData:
-        """The highest reading published, also while unknown or unavailable."""
-        return SensorExtraStoredData(self._highest, self.native_unit_of_measurement)
+    def extra_restore_state_data(self) -> CounterStoredData:
+        """The highest reading published (also while unknown or unavailable), and the parts."""
+        highest = self._total if self.entity_description.parts_fn else self._counter.highest
+        return CounterStoredData(
+            native_value=highest,
+            native_unit_of_measurement=self.native_unit_of_measurement,
+            parts={
+                part: counter.highest
+                for part, counter in self._parts.items()
+                if counter.highest is not None
+            },
+        )
 
 
 def _make_sensor(

@@ -244,6 +244,8 @@ async def test_unit_gone_for_long_is_removed_then_comes_back(
     battery.payloads["/ems.json"] = payload
     entry = await set_up(hass, entry_for(battery, LEADER))
     registered, parts = entities(hass, entry), devices(hass, entry)
+    system_charged = f"sensor:{LEADER}_system_battery_charged_energy"
+    charged = state(hass, entry, system_charged)
     third_parts = {identifier for identifier in parts if identifier.startswith(THIRD)}
     assert third_parts == {THIRD, f"{THIRD}_module_0", f"{THIRD}_module_1"}
 
@@ -257,8 +259,8 @@ async def test_unit_gone_for_long_is_removed_then_comes_back(
     assert devices(hass, entry).keys() == parts.keys() - third_parts
     assert entities(hass, entry).keys() == registered.keys() - of_unit(THIRD, registered)
     assert "remove_config_entry_id" not in caplog.text  # the 2026.10 way, not deprecated
-    # The system's total lost a unit's share for good: it is not booked again as a new cycle.
-    assert state(hass, entry, f"sensor:{LEADER}_system_battery_charged_energy") == STATE_UNKNOWN
+    # The system's total lost a unit for good: it counts on, neither lower nor booked again.
+    assert state(hass, entry, system_charged) == charged
 
     battery.payloads["/ems.json"] = payload
     await tick(hass, freezer, POLL)
@@ -635,7 +637,8 @@ async def test_unit_without_ems_data_keeps_its_counter_source(
     battery.payloads["/ems.json"] = faulted
     await tick(hass, freezer, POLL)
     assert state(hass, entry, unit_counter) == STATE_UNKNOWN
-    assert state(hass, entry, system_counter) == STATE_UNKNOWN
+    # The system's total counts on without it (its energy meanwhile is counted when it is back).
+    assert float(state(hass, entry, system_counter)) == pytest.approx(3602.110 + 1634.915)
 
     battery.payloads["/ems.json"] = payload
     await tick(hass, freezer, POLL)

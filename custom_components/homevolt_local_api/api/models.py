@@ -411,6 +411,9 @@ class Unit:
     """kWh, lifetime."""
     charged_energy: float | None
     """kWh, lifetime."""
+    counter_source: str | None
+    """Where the lifetime counters were read: "ems_data" or "ems_aggregate" (another counter
+    of the battery's, which disagrees with the first on some firmware); None without them."""
     available_charge_power: float | None
     available_discharge_power: float | None
     available_charge_energy: float | None
@@ -708,9 +711,19 @@ def _parse_voltages(obj: _Obj | None) -> Voltages | None:
 def _parse_modules(unit: _Obj) -> tuple[BatteryModule, ...]:
     infos = unit.objs("bms_info")
     infos_by_id = {info.opt_int("id"): info for info in infos}
+    datas = unit.objs("bms_data")
+    # bms_data has no ids: when both lists are as long, bms_info's ids say which module each
+    # is, so that one missing from the middle does not shift the others onto its place.
+    paired = len(datas) == len(infos) and None not in infos_by_id and len(infos_by_id) == len(infos)
     modules = []
-    for index, data in enumerate(unit.objs("bms_data")):
-        info = infos_by_id.get(index) or (infos[index] if index < len(infos) else None)
+    for position, data in enumerate(datas):
+        info: _Obj | None
+        if paired:
+            info = infos[position]
+            index = info.int_("id")
+        else:
+            index = position
+            info = infos_by_id.get(index) or (infos[index] if index < len(infos) else None)
         modules.append(
             BatteryModule(
                 index=index,
@@ -753,14 +766,15 @@ def _parse_unit(unit: _Obj) -> Unit:
     # must not switch sources (it stays unknown).
     discharged = data.opt_num("energy_produced", 0.001, valid=COUNTER)
     charged = data.opt_num("energy_consumed", 0.001, valid=COUNTER)
-    if (
-        not data.has("energy_produced")
-        and not data.has("energy_consumed")
-        and aggregate is not None
-        and not faulted
-    ):
+    source = "ems_data" if data.has("energy_produced") or data.has("energy_consumed") else None
+    if source is None and aggregate is not None and not faulted:
         discharged = aggregate.opt_num("imported_kwh", valid=COUNTER)
         charged = aggregate.opt_num("exported_kwh", valid=COUNTER)
+        source = (
+            "ems_aggregate"
+            if aggregate.has("imported_kwh") or aggregate.has("exported_kwh")
+            else None
+        )
 
     rated_power = info.opt_num("rated_power", valid=UNIT_POWER) if info else None
     # Power through a unit stays near its rating; without one, near the largest unit's.
@@ -790,6 +804,7 @@ def _parse_unit(unit: _Obj) -> Unit:
         usable_capacity=data.opt_num("avail_cap", valid=UNIT_CAPACITY),
         discharged_energy=discharged,
         charged_energy=charged,
+        counter_source=source,
         available_charge_power=(
             prediction.opt_num("avail_ch_pwr", valid=(0.0, limit)) if prediction else None
         ),
@@ -867,14 +882,24 @@ def _device_utc_offset(sensors: list[_Obj]) -> timedelta | None:
 def parse_ems(data: Json, checker: Plausibility | None = None) -> EmsData:
     """Parse ems.json; `checker` remembers which fields were implausible (one per device)."""
     root = _Obj(data, "ems.json", checker or Plausibility())
-    units = tuple(_parse_unit(unit) for unit in root.objs("ems", required=True))
+    # A unit or clamp listed twice (also in two id forms) is one: counted twice, it would double
+    # every total and give its entities the same unique ids.
+    units: dict[str, Unit] = {}
+    for item in root.objs("ems", required=True):
+        unit = _parse_unit(item)
+        units.setdefault(unit.ecu_id, unit)
     if not units:
         raise HomevoltResponseError("ems.json.ems: expected at least one unit, got none")
     sensors = root.objs("sensors")
+    parsed: list[CtSensor] = []
+    for item in sensors:
+        sensor = _parse_sensor(item)
+        if sensor.is_empty_slot or all(sensor.key != each.key for each in parsed):
+            parsed.append(sensor)
     return EmsData(
         timestamp=_timestamp(root, "ts"),
-        units=units,
-        sensors=tuple(_parse_sensor(sensor) for sensor in sensors),
+        units=tuple(units.values()),
+        sensors=tuple(parsed),
         device_utc_offset=_device_utc_offset(sensors),
     )
 
