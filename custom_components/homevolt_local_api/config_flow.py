@@ -95,7 +95,7 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
         self.context["title_placeholders"] = {"host": host}
 
     async def _probe(self, data: dict[str, Any]) -> str:
-        """The system id (leader ecu_id) at these settings, or ProbeError."""
+        """The system id at these settings (its configured id, else the leader's), or ProbeError."""
         try:
             ems = await create_client(self.hass, data).ems()
         except HomevoltAuthenticationError as err:
@@ -107,6 +107,12 @@ class HomevoltConfigFlow(ConfigFlow, domain=DOMAIN):
         except Exception as err:  # hosts are validated before: nothing else is expected
             LOGGER.exception("Unexpected error while probing the Homevolt")
             raise ProbeError("unknown") from err
+        # After another unit took the lead, a configured system is still known by the id it was
+        # set up with: any of its units may be that one.
+        units = {unit.ecu_id for unit in ems.units}
+        for entry in self._async_current_entries(include_ignore=False):
+            if entry.unique_id in units:
+                return entry.unique_id
         return ems.leader.ecu_id
 
     def _abort_if_host_configured(self, host: str) -> None:
