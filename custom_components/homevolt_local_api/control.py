@@ -120,6 +120,7 @@ class HomevoltControl:
         self._batch: asyncio.Future[None] | None = None
         # One batch at a time: the next one reads the limits the previous one read back.
         self._batch_lock = asyncio.Lock()
+        self._rated_power = 0  # the whole system's, as last read with every unit present
 
     @property
     def issue_id(self) -> str:
@@ -163,9 +164,16 @@ class HomevoltControl:
 
     @property
     def rated_power(self) -> int:
-        """The system's rated power in W (bounds for every power control)."""
-        rated = self.coordinator.data.ems.rated_power
-        return int(rated) if rated else 0
+        """The system's rated power in W (bounds for every power control).
+
+        While a unit is missing from the poll, the bounds stay what the whole system takes.
+        """
+        data = self.coordinator.data
+        rated = int(data.ems.rated_power or 0)
+        if data.units_missing and rated < self._rated_power:
+            return self._rated_power
+        self._rated_power = rated
+        return rated
 
     def setpoint_bounds(self, mode: BatteryMode | None) -> tuple[int, int]:
         """The setpoint a mode takes: signed only in grid charge/discharge."""

@@ -212,6 +212,23 @@ async def test_config_flows_after_a_leadership_swap(
     assert entry.unique_id == LEADER
 
 
+async def test_power_bounds_stay_while_a_unit_is_missing(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    payload = cluster()
+    battery.payloads["/ems.json"] = payload
+    battery.payloads["/schedule.json"] = load_fixture("schedule_local.json")
+    await set_up(hass, entry_for(battery, LEADER))
+    number = "number.homevolt_system_max_charge_power"
+    assert hass.states.get(number).state != STATE_UNAVAILABLE
+    whole = hass.states.get(number).attributes["max"]
+    battery.payloads["/ems.json"] = without_units(payload, FOLLOWER)
+    await tick(hass, freezer, POLL)
+    assert hass.states.get(number).attributes["max"] == whole
+
+
 @pytest.mark.parametrize(
     "form",
     [
