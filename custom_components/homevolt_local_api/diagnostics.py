@@ -27,6 +27,7 @@ TO_REDACT = {
     "imei",
     "imsi",
     "inverter_serial_number",
+    "manifest_url",  # where the firmware comes from: may carry a token
     "ip",
     "ip_address",
     "node_euid",

@@ -199,6 +199,7 @@ async def test_diagnostics_redacted(
         "18e829a7d731",
         "a46dd4fffee4dd49",
         "9035eafffe2b0d31",
+        "firmware.invalid",  # the firmware manifest's URL
     ]
     for secret in secrets:
         assert secret not in text.replace("homevolt_local_api", ""), secret
