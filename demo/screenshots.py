@@ -24,21 +24,23 @@ CDP_PORT = 9333
 WIDTH, HEIGHT = 1400, 1000
 
 
-# Clicks the Energy dashboard's "previous period" button, wherever the frontend's shadow DOMs
-# put it; true when it found one.
-PREVIOUS_PERIOD = """
-(() => {
+# Clicks the first button whose label matches, wherever the frontend's shadow DOMs put it;
+# true when it found one.
+CLICK_LABELLED = """
+((pattern) => {
   const walk = (root) => {
     for (const el of root.querySelectorAll('*')) {
       const label = el.getAttribute('label') || el.getAttribute('aria-label') || '';
-      if (/previous/i.test(label)) { el.click(); return true; }
+      if (pattern.test(label)) { el.click(); return true; }
       if (el.shadowRoot && walk(el.shadowRoot)) return true;
     }
     return false;
   };
   return walk(document);
-})()
+})
 """
+# The Energy dashboard's "previous period" button.
+PREVIOUS_PERIOD = f"({CLICK_LABELLED})(/previous/i)"
 
 
 # Every text the page shows, through the frontend's shadow DOMs (light and shadow children).
@@ -273,12 +275,17 @@ async def main(ha_url: str, sim_url: str) -> int:
             await page.goto(f"{ha_url}/config/devices/device/{clamp['id']}", settle=7)
             await page.shot("grid-sensor")
             await page.goto(f"{ha_url}/calendar", settle=6)
+            # The list view: each entry's times and whole title (the month view cuts them).
+            if not await page.evaluate(f"({CLICK_LABELLED})(/^list/i)"):
+                print("screenshots: no list view button found; the calendar shows the month")
+            await asyncio.sleep(3)
             await page.shot("schedule-calendar")
             # The Energy dashboard (scripts/demo sets it up with the imported history).
             await page.send(
                 "Emulation.setDeviceMetricsOverride",
+                # Tall enough that the floating period bar covers none of the totals.
                 width=WIDTH,
-                height=1500,
+                height=1750,
                 deviceScaleFactor=1,
                 mobile=False,
             )
