@@ -202,7 +202,60 @@ async def check_reauth_title(
     )
 
 
-async def main(ha_url: str, sim_url: str) -> int:
+async def take_pictures(page: Page, ha_url: str, devices: list[dict[str, Any]]) -> None:
+    """docs/*.png: the device pages, the schedule calendar and the Energy dashboard."""
+    device = next(d for d in devices if d["name"] == "Homevolt")
+    await page.goto(f"{ha_url}/config/devices/device/{device['id']}", settle=7)
+    await page.shot("device")
+    # The whole device page: its controls (configuration) and every sensor.
+    await page.send(
+        "Emulation.setDeviceMetricsOverride",
+        width=WIDTH,
+        height=3000,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+    await page.goto(f"{ha_url}/config/devices/device/{device['id']}", settle=7)
+    await page.shot("device-full")
+    await page.send(
+        "Emulation.setDeviceMetricsOverride",
+        width=WIDTH,
+        height=HEIGHT,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+    clamp = next(d for d in devices if d["name"] == "Homevolt grid sensor")
+    await page.goto(f"{ha_url}/config/devices/device/{clamp['id']}", settle=7)
+    await page.shot("grid-sensor")
+    await page.goto(f"{ha_url}/calendar", settle=6)
+    # The list view: each entry's times and whole title (the month view cuts them).
+    if not await page.evaluate(f"({CLICK_LABELLED})(/^list/i)"):
+        print("screenshots: no list view button found; the calendar shows the month")
+    await asyncio.sleep(3)
+    await page.shot("schedule-calendar")
+    # The Energy dashboard (scripts/demo sets it up with the imported history).
+    await page.send(
+        "Emulation.setDeviceMetricsOverride",
+        # Tall enough that the floating period bar covers none of the totals.
+        width=WIDTH,
+        height=1750,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+    await page.goto(f"{ha_url}/energy", settle=10)
+    # Yesterday: a whole day of the virtual Homevolt, sun included ("today" may be night).
+    clicked = await page.send(
+        "Runtime.evaluate",
+        expression=PREVIOUS_PERIOD,
+        returnByValue=True,
+    )
+    await asyncio.sleep(6)
+    if not clicked.get("result", {}).get("value"):
+        print("screenshots: no previous-period button found; energy.png shows today")
+    await page.shot("energy")
+
+
+async def main(ha_url: str, sim_url: str, *, pictures: bool = True) -> int:
     """Screenshots and browser checks of the demo at `ha_url`; 1 when a check failed.
 
     `scripts/screenshots` reads `ha_url` and `sim_url` from what scripts/demo prints.
@@ -252,54 +305,8 @@ async def main(ha_url: str, sim_url: str) -> int:
             devices = await client.ws({"type": "config/device_registry/list"})
             await client.close()
             device = next(d for d in devices if d["name"] == "Homevolt")
-            await page.goto(f"{ha_url}/config/devices/device/{device['id']}", settle=7)
-            await page.shot("device")
-            # The whole device page: its controls (configuration) and every sensor.
-            await page.send(
-                "Emulation.setDeviceMetricsOverride",
-                width=WIDTH,
-                height=3000,
-                deviceScaleFactor=1,
-                mobile=False,
-            )
-            await page.goto(f"{ha_url}/config/devices/device/{device['id']}", settle=7)
-            await page.shot("device-full")
-            await page.send(
-                "Emulation.setDeviceMetricsOverride",
-                width=WIDTH,
-                height=HEIGHT,
-                deviceScaleFactor=1,
-                mobile=False,
-            )
-            clamp = next(d for d in devices if d["name"] == "Homevolt grid sensor")
-            await page.goto(f"{ha_url}/config/devices/device/{clamp['id']}", settle=7)
-            await page.shot("grid-sensor")
-            await page.goto(f"{ha_url}/calendar", settle=6)
-            # The list view: each entry's times and whole title (the month view cuts them).
-            if not await page.evaluate(f"({CLICK_LABELLED})(/^list/i)"):
-                print("screenshots: no list view button found; the calendar shows the month")
-            await asyncio.sleep(3)
-            await page.shot("schedule-calendar")
-            # The Energy dashboard (scripts/demo sets it up with the imported history).
-            await page.send(
-                "Emulation.setDeviceMetricsOverride",
-                # Tall enough that the floating period bar covers none of the totals.
-                width=WIDTH,
-                height=1750,
-                deviceScaleFactor=1,
-                mobile=False,
-            )
-            await page.goto(f"{ha_url}/energy", settle=10)
-            # Yesterday: a whole day of the virtual Homevolt, sun included ("today" may be night).
-            clicked = await page.send(
-                "Runtime.evaluate",
-                expression=PREVIOUS_PERIOD,
-                returnByValue=True,
-            )
-            await asyncio.sleep(6)
-            if not clicked.get("result", {}).get("value"):
-                print("screenshots: no previous-period button found; energy.png shows today")
-            await page.shot("energy")
+            if pictures:
+                await take_pictures(page, ha_url, devices)
 
             # The browser checks (issue 16), after the pictures: the last one breaks the login.
             failures: list[str] = []
@@ -330,4 +337,4 @@ async def main(ha_url: str, sim_url: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main(sys.argv[1], sys.argv[2])))
+    sys.exit(asyncio.run(main(sys.argv[1], sys.argv[2], pictures="--no-pictures" not in sys.argv)))
