@@ -9,6 +9,7 @@ changes what the simulated battery does, and that nothing else is red; it exits 
 
 import argparse
 import asyncio
+import base64
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,11 +57,39 @@ config:
 energy:
 history:
 logbook:
+template: !include price_sensor.yaml
+automation: !include automations.yaml
 logger:
   default: warning
   logs:
     custom_components.homevolt_local_api: info
 """
+
+
+# A spot price whose cheapest hour is the one that started a minute ago, for the cheapest-hours
+# blueprint (issue 13): items with explicit times, as a plain list attribute. Re-rendered every
+# minute, so the cheap slot always "just started"; the demo's automation is off for that reason.
+PRICE_SENSOR = """\
+# Written by scripts/demo: a made-up price for the cheapest-hours blueprint.
+- sensor:
+    - name: Spot price
+      unique_id: homevolt_demo_spot_price
+      unit_of_measurement: SEK/kWh
+      state: "{{ 0.01 }}"
+      attributes:
+        prices: >-
+          {%- set t0 = now().replace(microsecond=0) - timedelta(minutes=1) -%}
+          {%- set ns = namespace(items=[]) -%}
+          {%- for i in range(6) -%}
+            {%- set s = t0 + timedelta(hours=i) -%}
+            {%- set e = s + timedelta(hours=1) -%}
+            {%- set ns.items = ns.items + [{'start': s.isoformat(), 'end': e.isoformat(),
+                                           'value': 0.01 if i == 0 else 1.0 + i / 10}] -%}
+          {%- endfor -%}
+          {{ ns.items }}
+"""
+BLUEPRINT = Path("blueprints") / "automation" / OURS / "cheapest_hours.yaml"
+CHEAPEST_HOURS_ID = "homevolt_demo_cheapest_hours"
 
 
 @dataclass(frozen=True)
@@ -135,6 +164,11 @@ def prepare_config(site: Site) -> None:
         shutil.rmtree(site.config)
     (site.config / "custom_components").mkdir(parents=True)
     (site.config / "configuration.yaml").write_text(CONFIGURATION.format(url=site.ha_url))
+    (site.config / "price_sensor.yaml").write_text(PRICE_SENSOR)
+    (site.config / "automations.yaml").write_text("[]\n")
+    # As an owner imports it: a copy under the configuration's blueprints folder.
+    (site.config / BLUEPRINT).parent.mkdir(parents=True)
+    shutil.copyfile(ROOT / BLUEPRINT, site.config / BLUEPRINT)
     write_storage(site)
     os.symlink(
         ROOT / "custom_components" / OURS,
@@ -312,6 +346,41 @@ async def add_homevolt(session: aiohttp.ClientSession, site: Site, token: str) -
         raise DemoError(f"the config flow did not create an entry: {result}")
 
 
+async def add_cheapest_hours(client: Client) -> None:
+    """The cheapest-hours blueprint, instantiated as the automation editor saves it; off.
+
+    Off because the demo's price sensor makes every quarter hour the start of a cheap slot;
+    an owner turns it on to watch it charge, `scripts/demo --check` triggers it once.
+    """
+    devices = await client.ws({"type": "config/device_registry/list"})
+    unit = next((d for d in devices if d["name"] == "Homevolt"), None)
+    if unit is None:
+        raise DemoError("the Homevolt device is missing; cannot set up the blueprint")
+    config = {
+        "alias": "Homevolt demo: charge in the cheapest hours",
+        "description": "The cheapest-hours blueprint with the demo's made-up Spot price.",
+        "initial_state": False,
+        "use_blueprint": {
+            "path": f"{OURS}/cheapest_hours.yaml",
+            "input": {
+                "battery": unit["id"],
+                "price_entity": "sensor.spot_price",
+                "list_attribute": "prices",
+                "hours": 1,
+                "charge_power": 2500,
+                "target_soc": 80,
+            },
+        },
+    }
+    async with client.session.post(
+        f"{client.ha_url}/api/config/automation/config/{CHEAPEST_HOURS_ID}",
+        json=config,
+        headers=client.headers,
+    ) as response:
+        if response.status != 200:
+            raise DemoError(f"saving the blueprint's automation failed: {await response.text()}")
+
+
 class Client:
     """Home Assistant's REST and WebSocket APIs, as any client uses them."""
 
@@ -352,6 +421,16 @@ async def simulator_state(session: aiohttp.ClientSession, site: Site) -> dict[st
     async with session.get(f"{site.sim_url}/_sim/state") as response:
         result: dict[str, Any] = await response.json()
         return result
+
+
+async def simulator_schedule(session: aiohttp.ClientSession, site: Site) -> list[dict[str, Any]]:
+    """schedule.json's entries, read as the device serves them (with its password)."""
+    login = base64.b64encode(f"admin:{SIM_PASSWORD}".encode()).decode()
+    headers = {"Authorization": f"Basic {login}"}
+    async with session.get(f"{site.sim_url}/schedule.json", headers=headers) as response:
+        response.raise_for_status()
+        entries: list[dict[str, Any]] = (await response.json()).get("schedule", [])
+        return entries
 
 
 def logged_problems(path: Path) -> list[str]:
@@ -401,6 +480,55 @@ async def check_energy(client: Client, history: energy.History, expect: Any) -> 
             f"{entity}: {len(changes)} hours of history, {sum(changes):.2f} kWh "
             f"({total:.2f} kWh counted on the virtual Homevolt)",
         )
+
+
+async def check_cheapest_hours(
+    client: Client, session: aiohttp.ClientSession, site: Site, expect: Any
+) -> None:
+    """The cheapest-hours blueprint charges the battery when its cheapest hour is now (issue 13).
+
+    Runs after `idle`, so a charge entry with the blueprint's power and target can only come
+    from the automation.
+    """
+    states = await client.states()
+    automation = states.get("automation.homevolt_demo_charge_in_the_cheapest_hours", {})
+    expect(
+        automation.get("state") == "off",
+        f"the blueprint's automation is loaded and off ({automation.get('state')})",
+    )
+    prices = states.get("sensor.spot_price", {}).get("attributes", {}).get("prices")
+    expect(
+        isinstance(prices, list) and len(prices) == 6,
+        f"the template price sensor lists its slots ({len(prices or [])})",
+    )
+    await client.ws(
+        {
+            "type": "call_service",
+            "domain": "automation",
+            "service": "trigger",
+            "target": {"entity_id": "automation.homevolt_demo_charge_in_the_cheapest_hours"},
+            "service_data": {"skip_condition": False},
+        }
+    )
+    sim: dict[str, Any] = {}
+    entries: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        sim = await simulator_state(session, site)
+        entries = await simulator_schedule(session, site)
+        if sim["active_type"] == 1:
+            break
+        await asyncio.sleep(0.5)
+    charges = [
+        e
+        for e in entries
+        if e["type"] == 1 and e["params"].get("setpoint") == 2500 and e.get("max") == 80
+    ]
+    expect(
+        sim.get("active_type") == 1 and len(charges) == 1,
+        f"the blueprint charges the battery: active type {sim.get('active_type')}, "
+        f"{len(charges)} entry at 2500 W up to 80 %",
+    )
 
 
 async def check(
@@ -503,6 +631,8 @@ async def check(
         sim = await simulator_state(session, site)
         expect(sim["battery_power"] == 0 and sim["active_type"] == 0, "idle stops the battery")
 
+        await check_cheapest_hours(client, session, site, expect)
+
         # Nothing red that the demo itself causes (Settings shows these first).
         entries = await client.ws({"type": "config_entries/get"})
         broken = [f"{e['domain']} ({e['state']})" for e in entries if e["state"] != "loaded"]
@@ -597,6 +727,7 @@ async def run(args: argparse.Namespace) -> int:
                     await client.ws(message)
                 await add_homevolt(session, site, token)
                 await client.ws(energy.PREFERENCES)
+                await add_cheapest_hours(client)
             finally:
                 await client.close()
             log(f"Home Assistant {version} at {site.ha_url} — log in as {USER} / {PASSWORD}")

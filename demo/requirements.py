@@ -13,7 +13,17 @@ import sys
 
 # The top-level keys of the demo's configuration.yaml (see demo/__main__.py); kept in step by
 # tests/demo/test_ports.py.
-DEMO_DOMAINS = {"homeassistant", "frontend", "config", "energy", "history", "logbook", "logger"}
+DEMO_DOMAINS = {
+    "homeassistant",
+    "frontend",
+    "config",
+    "energy",
+    "history",
+    "logbook",
+    "template",
+    "automation",
+    "logger",
+}
 OURS = Path(__file__).resolve().parent.parent / "custom_components" / "homevolt_local_api"
 
 

@@ -16,7 +16,8 @@ def parse_args(argv: list[str] | None = None) -> SimulatorOptions:
             "schedule.json, params.json, error_report.json, nodes.json, ct.json, mains_data.json, "
             "console.json) from a model battery. Test-only controls live under /_sim/ "
             "(GET /_sim/state; POST /_sim/clock {advance, speed}, /_sim/faults {...}, "
-            "/_sim/unit {index, fault, soc}, /_sim/units {count}, /_sim/reboot)."
+            "/_sim/unit {index, fault, soc}, /_sim/units {count}, /_sim/reboot, "
+            "/_sim/password {password})."
         ),
     )
     parser.add_argument(

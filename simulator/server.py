@@ -373,6 +373,9 @@ class Simulator:
                 ota.progress = float(body.get("progress", ota.progress))
             elif action == "reboot":
                 self.reboot()
+            elif action == "password":
+                # As an owner changing it on the device: clients with the old one are refused.
+                self.options.password = str(body["password"])
             elif action == "requests" and request.method == "DELETE":
                 self.requests.clear()
                 self.sent_bytes.clear()

@@ -52,6 +52,19 @@ async def test_auth_and_back_off(
     await good.status()
 
 
+async def test_password_changed_through_the_control(
+    start_sim: Any, client_for: Any, control_for: Any
+) -> None:
+    sim = await start_sim(password="pw")
+    old = client_for(sim)
+    await old.status()
+    await control_for(sim)("password", {"password": "new"})
+    with pytest.raises(HomevoltAuthenticationError):
+        await old.status()
+    await asyncio.sleep(0.25)  # the failure's back-off
+    assert (await client_for(sim).status()).uptime >= timedelta(0)
+
+
 async def test_no_password(start_sim: Any, session: aiohttp.ClientSession) -> None:
     sim = await start_sim(password=None)
     async with session.get(f"{sim.url}/ems.json") as response:
