@@ -23,7 +23,7 @@ from .coordinator import (
     HomevoltRuntime,
     missing_devices_store,
 )
-from .entity import current_device_identifiers
+from .data import current_device_identifiers
 from .services import async_setup_services
 
 PLATFORMS = [

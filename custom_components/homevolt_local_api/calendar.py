@@ -121,6 +121,8 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
         """Create the calendar; it remembers when it first saw an entry without a start."""
         super().__init__(*args)
         self._first_seen: dict[int, datetime] = {}
+        # The events of the schedule last read: built once per read, not on every poll.
+        self._built: tuple[Schedule | None, list[CalendarEvent]] = (None, [])
 
     def _start(self, entry: ScheduleEntry) -> datetime:
         # An entry without a start is drawn from when it was first seen: a fixed moment.
@@ -132,6 +134,14 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
         schedule = self.target
         if schedule is None:
             return []
+        built_from, events = self._built
+        if schedule is built_from:
+            return events
+        events = self._build(schedule)
+        self._built = (schedule, events)
+        return events
+
+    def _build(self, schedule: Schedule) -> list[CalendarEvent]:
         starts = {entry.id: self._start(entry) for entry in schedule.entries}
         self._first_seen = {key: seen for key, seen in self._first_seen.items() if key in starts}
         events = []

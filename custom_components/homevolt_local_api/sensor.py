@@ -26,7 +26,7 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTemperature,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -43,8 +43,14 @@ from .api import (
     Unit,
 )
 from .const import LOGGER, STALE_DEVICE_AFTER
-from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
-from .entity import HomevoltEntity, add_entities_as_found, build_entities
+from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
+from .data import HomevoltData
+from .entity import (
+    HomevoltEntity,
+    HomevoltEntityDescription,
+    add_entities_as_found,
+    build_entities,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -77,13 +83,11 @@ type Value = StateType | datetime
 
 
 @dataclass(frozen=True, kw_only=True)
-class HomevoltSensorEntityDescription[T](SensorEntityDescription):
+class HomevoltSensorEntityDescription[T](HomevoltEntityDescription, SensorEntityDescription):
     """A sensor: how to read its value from the part of the system it describes."""
 
     value_fn: Callable[[T], Value]
-    exists_fn: Callable[[HomevoltData], bool] = lambda _: True
     attributes_fn: Callable[[T], dict[str, Any]] | None = None
-    shown_while_offline: bool = False
     # A clamp's counter means something else on a solar clamp than on a grid clamp.
     clamp_translation_keys: Mapping[SensorFunction, str] = field(default_factory=dict)
     reads: str | None = None
@@ -470,6 +474,7 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
     """A sensor reading one part of the system through its description."""
 
     entity_description: HomevoltSensorEntityDescription[T]
+    _shown_by_part_alone = True
 
     def __init__(self, *args: Any) -> None:
         """Create the sensor; a clamp's counters are named for what its function makes them."""
@@ -555,16 +560,13 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
             self._lower_since = None
         self._value = value
 
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        self._read()
-        super()._handle_coordinator_update()
+    def _settled(self) -> bool:
+        return self._lower_since is None
 
     async def async_added_to_hass(self) -> None:
         last = await self.async_get_last_sensor_data()
         if last is not None and isinstance(last.native_value, (int, float, Decimal)):
             self._highest = float(last.native_value)
-        self._read()
         await super().async_added_to_hass()
 
     @property

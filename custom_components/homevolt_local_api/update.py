@@ -18,7 +18,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import FirmwareUpdate
-from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
+from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
+from .data import HomevoltData
 from .entity import HomevoltEntity, register_parent_devices, unit_device_info
 
 PARALLEL_UPDATES = 0

@@ -69,6 +69,12 @@ class Plausibility:
         """Start with every field plausible."""
         self._implausible: set[str] = set()
 
+    def passed(self, path: str, key: str) -> None:
+        """A field read well: warn again if it reads implausibly later."""
+        # Most reads pass while nothing is implausible: then there is no name to build.
+        if self._implausible:
+            self._implausible.discard(f"{path}.{key}")
+
     def check(self, field: str, value: float, low: float, high: float) -> float | None:
         """The value when it is finite and in [low, high]; else None, warned about once."""
         if math.isfinite(value) and low <= value <= high:
@@ -146,12 +152,26 @@ class _Obj:
         self, key: str, scale: float = 1.0, *, valid: tuple[float, float] = (-math.inf, math.inf)
     ) -> float | None:
         """A number, scaled; None when missing or outside `valid` (in the scaled unit)."""
-        number = self.raw_num(key)
+        value = self._data.get(key)
+        if value is None:
+            return None
+        # The common cases first, read directly; anything else (a bool, text) goes the long way.
+        number: float | None
+        if isinstance(value, float):
+            number = value
+        elif isinstance(value, int) and not isinstance(value, bool):
+            number = _as_float(value)
+        else:
+            number = self.raw_num(key)  # raises: not a number
         if number is None:
             return None
         if scale != 1.0 and math.isfinite(number):
             number *= scale
-        return self.checker.check(f"{self.path}.{key}", number, *valid)
+        low, high = valid
+        if low <= number <= high and math.isfinite(number):
+            self.checker.passed(self.path, key)
+            return number
+        return self.checker.check(f"{self.path}.{key}", number, low, high)
 
     def raw_num(self, key: str) -> float | None:
         """A number as sent, not yet checked against a range (may be infinite)."""
@@ -178,7 +198,11 @@ class _Obj:
             raise self._fail(key, "a whole number", value)
         if isinstance(value, float) and not value.is_integer():
             raise self._fail(key, "a whole number", value)
-        if self.checker.check(f"{self.path}.{key}", _as_float(value), *valid) is None:
+        number = _as_float(value)
+        low, high = valid
+        if low <= number <= high and math.isfinite(number):
+            self.checker.passed(self.path, key)
+        elif self.checker.check(f"{self.path}.{key}", number, low, high) is None:
             return None
         return int(value)
 
