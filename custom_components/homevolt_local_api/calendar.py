@@ -20,7 +20,13 @@ from .api import BatteryMode, Schedule, ScheduleEntry, ScheduleLimits
 from .const import DOMAIN
 from .control import LIMIT_NAMES, as_moment, mode_label
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
-from .entity import HomevoltEntity, add_entities_as_found, schedule_target, system_device_info
+from .entity import (
+    HomevoltEntity,
+    add_entities_as_found,
+    register_device,
+    schedule_target,
+    system_device_info,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -206,7 +212,7 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
 
 
 def _calendars_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
-    info = system_device_info(coordinator)
+    info = register_device(coordinator, system_device_info(coordinator))
     return [HomevoltScheduleCalendar(coordinator, SCHEDULE, info, "system", schedule_target)]
 
 

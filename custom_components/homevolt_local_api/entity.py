@@ -145,6 +145,14 @@ def clamp_device_info(coordinator: HomevoltCoordinator, sensor: CtSensor) -> Dev
 
 
 @callback
+def register_device(coordinator: HomevoltCoordinator, info: DeviceInfo) -> dr.DeviceEntry:
+    """Register (or bring up to date) a device, once for all of its entities."""
+    return dr.async_get(coordinator.hass).async_get_or_create(
+        config_entry_id=coordinator.config_entry.entry_id, **info
+    )
+
+
+@callback
 def register_parent_devices(coordinator: HomevoltCoordinator) -> None:
     """Register the system and unit devices first: modules and clamps link to them by id."""
     registry = dr.async_get(coordinator.hass)
@@ -237,14 +245,15 @@ class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
         self,
         coordinator: HomevoltCoordinator,
         description: EntityDescription,
-        device_info: DeviceInfo,
+        device: dr.DeviceEntry,
         scope: str,
         target: Callable[[HomevoltData], T | None],
     ) -> None:
-        """Create the entity for one description on one device."""
+        """Create the entity for one description on one (registered) device."""
         super().__init__(coordinator)
         self.entity_description = description
-        self._attr_device_info = device_info
+        # Linked by the registered device, not a DeviceInfo each: no registry call per entity.
+        self.device_entry = device
         self._attr_unique_id = f"{coordinator.data.system_id}_{scope}_{description.key}"
         self._target_fn = target
         self._target: T | None = target(coordinator.data)
@@ -304,7 +313,7 @@ class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
 
 
 type EntityFactory = Callable[
-    [EntityDescription, DeviceInfo, str, Callable[[HomevoltData], Any]], HomevoltEntity[Any]
+    [EntityDescription, dr.DeviceEntry, str, Callable[[HomevoltData], Any]], HomevoltEntity[Any]
 ]
 
 
@@ -330,30 +339,37 @@ def build_entities(
     def exists(description: HomevoltEntityDescription) -> bool:
         return description.exists_fn is None or description.exists_fn(data)
 
-    entities = [
-        make(d, system_device_info(coordinator), "system", system_target)
-        for d in system
-        if exists(d)
-    ]
-    leader_info = unit_device_info(coordinator, data.ems.leader)
-    entities += [make(d, leader_info, "leader", status_target) for d in leader if exists(d)]
+    entities = []
+    if wanted := [d for d in system if exists(d)]:
+        device = register_device(coordinator, system_device_info(coordinator))
+        entities += [make(d, device, "system", system_target) for d in wanted]
+    leader_device = register_device(coordinator, unit_device_info(coordinator, data.ems.leader))
+    entities += [make(d, leader_device, "leader", status_target) for d in leader if exists(d)]
     for each_unit in data.ems.units:
         scope = f"unit_{each_unit.ecu_id}"
-        info = unit_device_info(coordinator, each_unit)
         descriptions = [*unit, *(cluster_unit if data.cluster else ())]
-        entities += [make(d, info, scope, unit_target(each_unit.ecu_id)) for d in descriptions]
+        if descriptions:
+            device = register_device(coordinator, unit_device_info(coordinator, each_unit))
+            target = unit_target(each_unit.ecu_id)
+            entities += [make(d, device, scope, target) for d in descriptions]
+        if not module:
+            continue
         for each_module in each_unit.modules:
-            module_info = module_device_info(coordinator, each_unit, each_module)
-            target = module_target(each_unit.ecu_id, each_module.index)
+            device = register_device(
+                coordinator, module_device_info(coordinator, each_unit, each_module)
+            )
+            find = module_target(each_unit.ecu_id, each_module.index)
             entities += [
-                make(d, module_info, f"{scope}_module_{each_module.index}", target) for d in module
+                make(d, device, f"{scope}_module_{each_module.index}", find) for d in module
             ]
+    if not clamp:
+        return entities
     for sensor in clamps(data):
-        clamp_info = clamp_device_info(coordinator, sensor)
+        device = register_device(coordinator, clamp_device_info(coordinator, sensor))
         entities += [
             make(
                 d,
-                clamp_info,
+                device,
                 sensor.key,
                 clamp_target(sensor, shown_while_offline=d.shown_while_offline),
             )

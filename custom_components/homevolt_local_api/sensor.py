@@ -27,7 +27,7 @@ from homeassistant.const import (
     UnitOfTemperature,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
@@ -578,13 +578,13 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
 def _make_sensor(
     coordinator: HomevoltCoordinator,
     description: EntityDescription,
-    device_info: DeviceInfo,
+    device: DeviceEntry,
     scope: str,
     target: Callable[[HomevoltData], Any],
 ) -> HomevoltEntity[Any]:
     counter = getattr(description, "state_class", None) is SensorStateClass.TOTAL_INCREASING
     kind = HomevoltTotalSensor if counter else HomevoltSensor
-    return kind(coordinator, description, device_info, scope, target)
+    return kind(coordinator, description, device, scope, target)
 
 
 def _sensors_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
