@@ -10,10 +10,12 @@ from homeassistant.const import CONF_PASSWORD, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.homevolt_local_api.const import DOMAIN
+from simulator.model import Entry
 from tests.integration.conftest import StartSim, control, entry_for, setup_entry
 
 
@@ -136,6 +138,24 @@ async def test_requests_per_hour_at_defaults(
     assert counts.get("GET /params.json", 0) <= 1
     assert counts["GET /ota_manifest.json"] == 2
     assert sum(counts.values()) <= 288
+
+
+async def test_schedule_read_when_its_next_change_is_due(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    # An entry that starts 40 s after set-up: well inside the schedule's 2-minute tier.
+    starts = int(dt_util.utcnow().timestamp()) + 40
+    sim.system.schedule.append(Entry(id=99, start=starts, end=starts + 3600, type=0))
+    await setup_entry(hass, entry_for(sim))
+    before = sim.requests["GET /schedule.json"]
+    await _tick(hass, freezer, 15)
+    await _tick(hass, freezer, 15)
+    assert sim.requests["GET /schedule.json"] == before
+    await _tick(hass, freezer, 15)  # the entry has started: what runs now is read at once
+    assert sim.requests["GET /schedule.json"] == before + 1
+    await _tick(hass, freezer, 15)
+    assert sim.requests["GET /schedule.json"] == before + 1
 
 
 async def test_states_written_only_on_change(
