@@ -132,96 +132,6 @@ def _active_setpoint(data: HomevoltData) -> int | None:
     return entry.limits.setpoint if entry else None
 
 
-# What a kind of measurement looks like in Home Assistant.
-_KINDS: dict[str, dict[str, Any]] = {
-    "power": {
-        "device_class": SensorDeviceClass.POWER,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": UnitOfPower.WATT,
-        "suggested_display_precision": 0,
-    },
-    "energy": {
-        "device_class": SensorDeviceClass.ENERGY,
-        "state_class": SensorStateClass.TOTAL_INCREASING,
-        "native_unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
-        "suggested_display_precision": 2,
-    },
-    "stored_energy": {
-        "device_class": SensorDeviceClass.ENERGY_STORAGE,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": UnitOfEnergy.WATT_HOUR,
-        "suggested_unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
-        "suggested_display_precision": 2,
-    },
-    "soc": {
-        "device_class": SensorDeviceClass.BATTERY,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": PERCENTAGE,
-        "suggested_display_precision": 1,
-    },
-    "temperature": {
-        "device_class": SensorDeviceClass.TEMPERATURE,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": UnitOfTemperature.CELSIUS,
-        "suggested_display_precision": 1,
-    },
-    "voltage": {
-        "device_class": SensorDeviceClass.VOLTAGE,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": UnitOfElectricPotential.VOLT,
-        "suggested_display_precision": 1,
-    },
-    "current": {
-        "device_class": SensorDeviceClass.CURRENT,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": UnitOfElectricCurrent.AMPERE,
-        "suggested_display_precision": 2,
-    },
-    "power_factor": {
-        "device_class": SensorDeviceClass.POWER_FACTOR,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "suggested_display_precision": 2,
-    },
-    "health": {
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": PERCENTAGE,
-        "suggested_display_precision": 1,
-        "entity_category": EntityCategory.DIAGNOSTIC,
-    },
-    "signal": {
-        "device_class": SensorDeviceClass.SIGNAL_STRENGTH,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
-        "entity_category": EntityCategory.DIAGNOSTIC,
-    },
-}
-
-
-def _kind(kind: str) -> Callable[..., HomevoltSensorEntityDescription[Any]]:
-    def describe(
-        key: str, value_fn: Callable[[Any], Value], **kwargs: Any
-    ) -> HomevoltSensorEntityDescription[Any]:
-        fields: dict[str, Any] = {"key": key, "translation_key": key, "value_fn": value_fn}
-        return HomevoltSensorEntityDescription(**(fields | _KINDS[kind] | kwargs))
-
-    return describe
-
-
-_power, _energy, _stored_energy, _soc, _temperature, _voltage, _health, _signal = (
-    _kind(kind)
-    for kind in (
-        "power",
-        "energy",
-        "stored_energy",
-        "soc",
-        "temperature",
-        "voltage",
-        "health",
-        "signal",
-    )
-)
-
-
 def _line_voltage(name: str) -> Callable[[Unit], Value]:
     return lambda unit: getattr(unit.voltages, name, None)
 
@@ -232,62 +142,219 @@ def _has_status(data: HomevoltData) -> bool:
 
 # The whole system (on the system device of a cluster, else on the unit itself).
 SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
-    _soc("state_of_charge", lambda d: d.ems.state_of_charge),
-    _power("battery_power", lambda d: d.ems.battery_power),
-    _power("battery_charge_power", lambda d: d.ems.battery_charge_power),
-    _power("battery_discharge_power", lambda d: d.ems.battery_discharge_power),
-    _power("grid_power", lambda d: d.ems.grid_power, exists_fn=lambda d: d.ems.has_grid_sensor),
-    _power(
-        "grid_import_power",
-        lambda d: d.ems.grid_import_power,
+    HomevoltSensorEntityDescription(
+        key="state_of_charge",
+        translation_key="state_of_charge",
+        value_fn=lambda d: d.ems.state_of_charge,
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_power",
+        translation_key="battery_power",
+        value_fn=lambda d: d.ems.battery_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_charge_power",
+        translation_key="battery_charge_power",
+        value_fn=lambda d: d.ems.battery_charge_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_discharge_power",
+        translation_key="battery_discharge_power",
+        value_fn=lambda d: d.ems.battery_discharge_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
+    HomevoltSensorEntityDescription(
+        key="grid_power",
+        translation_key="grid_power",
+        value_fn=lambda d: d.ems.grid_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
         exists_fn=lambda d: d.ems.has_grid_sensor,
     ),
-    _power(
-        "grid_export_power",
-        lambda d: d.ems.grid_export_power,
+    HomevoltSensorEntityDescription(
+        key="grid_import_power",
+        translation_key="grid_import_power",
+        value_fn=lambda d: d.ems.grid_import_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
         exists_fn=lambda d: d.ems.has_grid_sensor,
     ),
-    _power("solar_power", lambda d: d.ems.solar_power, exists_fn=lambda d: d.ems.has_solar_sensor),
-    _power(
-        "house_power",
-        lambda d: d.ems.house_power,
-        exists_fn=lambda d: d.ems.has_load_sensor or d.ems.has_grid_sensor,
-    ),
-    _power("available_charge_power", lambda d: d.ems.available_charge_power),
-    _power("available_discharge_power", lambda d: d.ems.available_discharge_power),
-    _stored_energy("available_charge_energy", lambda d: d.ems.available_charge_energy),
-    _stored_energy("available_discharge_energy", lambda d: d.ems.available_discharge_energy),
-    _stored_energy("usable_capacity", lambda d: d.ems.usable_capacity),
-    # A constant: no state class, so no statistics and no place in the Energy pickers.
-    _stored_energy(
-        "rated_capacity",
-        lambda d: d.ems.rated_capacity,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        state_class=None,
-    ),
-    _health("state_of_health", lambda d: d.ems.state_of_health),
-    _energy(
-        "grid_imported_energy",
-        lambda d: d.ems.grid_imported_energy,
+    HomevoltSensorEntityDescription(
+        key="grid_export_power",
+        translation_key="grid_export_power",
+        value_fn=lambda d: d.ems.grid_export_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
         exists_fn=lambda d: d.ems.has_grid_sensor,
     ),
-    _energy(
-        "grid_exported_energy",
-        lambda d: d.ems.grid_exported_energy,
-        exists_fn=lambda d: d.ems.has_grid_sensor,
-    ),
-    _energy(
-        "solar_produced_energy",
-        lambda d: d.ems.solar_produced_energy,
+    HomevoltSensorEntityDescription(
+        key="solar_power",
+        translation_key="solar_power",
+        value_fn=lambda d: d.ems.solar_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
         exists_fn=lambda d: d.ems.has_solar_sensor,
     ),
-    _energy(
-        "house_consumed_energy",
-        lambda d: d.ems.house_consumed_energy,
+    HomevoltSensorEntityDescription(
+        key="house_power",
+        translation_key="house_power",
+        value_fn=lambda d: d.ems.house_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        exists_fn=lambda d: d.ems.has_load_sensor or d.ems.has_grid_sensor,
+    ),
+    HomevoltSensorEntityDescription(
+        key="available_charge_power",
+        translation_key="available_charge_power",
+        value_fn=lambda d: d.ems.available_charge_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
+    HomevoltSensorEntityDescription(
+        key="available_discharge_power",
+        translation_key="available_discharge_power",
+        value_fn=lambda d: d.ems.available_discharge_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
+    HomevoltSensorEntityDescription(
+        key="available_charge_energy",
+        translation_key="available_charge_energy",
+        value_fn=lambda d: d.ems.available_charge_energy,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+    ),
+    HomevoltSensorEntityDescription(
+        key="available_discharge_energy",
+        translation_key="available_discharge_energy",
+        value_fn=lambda d: d.ems.available_discharge_energy,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+    ),
+    HomevoltSensorEntityDescription(
+        key="usable_capacity",
+        translation_key="usable_capacity",
+        value_fn=lambda d: d.ems.usable_capacity,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+    ),
+    # A constant: no state class, so no statistics and no place in the Energy pickers.
+    HomevoltSensorEntityDescription(
+        key="rated_capacity",
+        translation_key="rated_capacity",
+        value_fn=lambda d: d.ems.rated_capacity,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=None,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        entity_category=EntityCategory.DIAGNOSTIC,
+    ),
+    HomevoltSensorEntityDescription(
+        key="state_of_health",
+        translation_key="state_of_health",
+        value_fn=lambda d: d.ems.state_of_health,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+    ),
+    HomevoltSensorEntityDescription(
+        key="grid_imported_energy",
+        translation_key="grid_imported_energy",
+        value_fn=lambda d: d.ems.grid_imported_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        exists_fn=lambda d: d.ems.has_grid_sensor,
+    ),
+    HomevoltSensorEntityDescription(
+        key="grid_exported_energy",
+        translation_key="grid_exported_energy",
+        value_fn=lambda d: d.ems.grid_exported_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        exists_fn=lambda d: d.ems.has_grid_sensor,
+    ),
+    HomevoltSensorEntityDescription(
+        key="solar_produced_energy",
+        translation_key="solar_produced_energy",
+        value_fn=lambda d: d.ems.solar_produced_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        exists_fn=lambda d: d.ems.has_solar_sensor,
+    ),
+    HomevoltSensorEntityDescription(
+        key="house_consumed_energy",
+        translation_key="house_consumed_energy",
+        value_fn=lambda d: d.ems.house_consumed_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
         exists_fn=lambda d: d.ems.has_load_sensor,
     ),
-    _energy("battery_charged_energy", lambda d: d.ems.battery_charged_energy),
-    _energy("battery_discharged_energy", lambda d: d.ems.battery_discharged_energy),
+    HomevoltSensorEntityDescription(
+        key="battery_charged_energy",
+        translation_key="battery_charged_energy",
+        value_fn=lambda d: d.ems.battery_charged_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_discharged_energy",
+        translation_key="battery_discharged_energy",
+        value_fn=lambda d: d.ems.battery_discharged_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+    ),
     HomevoltSensorEntityDescription(
         key="schedule_source",
         translation_key="schedule_source",
@@ -307,8 +374,16 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         reads="schedule",
         entity_registry_enabled_default=False,
     ),
-    _power(
-        "power_setpoint", _active_setpoint, reads="schedule", entity_registry_enabled_default=False
+    HomevoltSensorEntityDescription(
+        key="power_setpoint",
+        translation_key="power_setpoint",
+        value_fn=_active_setpoint,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        reads="schedule",
+        entity_registry_enabled_default=False,
     ),
     HomevoltSensorEntityDescription(
         key="next_schedule_change",
@@ -329,14 +404,24 @@ LEADER_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         value_fn=_boot_time,
         exists_fn=_has_status,
     ),
-    _signal(
-        "wifi_signal",
-        lambda d: d.status.wifi_rssi if d.status else None,
+    HomevoltSensorEntityDescription(
+        key="wifi_signal",
+        translation_key="wifi_signal",
+        value_fn=lambda d: d.status.wifi_rssi if d.status else None,
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=lambda d: d.status is not None and d.status.wifi_rssi is not None,
     ),
-    _signal(
-        "lte_signal",
-        lambda d: d.status.lte_rssi if d.status else None,
+    HomevoltSensorEntityDescription(
+        key="lte_signal",
+        translation_key="lte_signal",
+        value_fn=lambda d: d.status.lte_rssi if d.status else None,
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=lambda d: d.status is not None and d.status.lte_rssi is not None,
     ),
 )
@@ -382,28 +467,138 @@ UNIT_SENSORS: tuple[HomevoltSensorEntityDescription[Unit], ...] = (
         suggested_display_precision=2,
         value_fn=lambda u: u.frequency,
     ),
-    *(_voltage(f"voltage_{line}", _line_voltage(line)) for line in ("l1", "l2", "l3")),
     *(
-        _voltage(f"voltage_{pair}", _line_voltage(pair), entity_registry_enabled_default=False)
+        HomevoltSensorEntityDescription(
+            key=f"voltage_{line}",
+            translation_key=f"voltage_{line}",
+            value_fn=_line_voltage(line),
+            device_class=SensorDeviceClass.VOLTAGE,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+            suggested_display_precision=1,
+        )
+        for line in ("l1", "l2", "l3")
+    ),
+    *(
+        HomevoltSensorEntityDescription(
+            key=f"voltage_{pair}",
+            translation_key=f"voltage_{pair}",
+            value_fn=_line_voltage(pair),
+            device_class=SensorDeviceClass.VOLTAGE,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+            suggested_display_precision=1,
+            entity_registry_enabled_default=False,
+        )
         for pair in ("l1_l2", "l2_l3", "l3_l1")
     ),
-    _temperature("temperature", lambda u: u.temperature),
+    HomevoltSensorEntityDescription(
+        key="temperature",
+        translation_key="temperature",
+        value_fn=lambda u: u.temperature,
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+    ),
 )
 
 UNIT_SHARE_SENSORS: tuple[HomevoltSensorEntityDescription[Unit], ...] = (
-    _soc("state_of_charge", lambda u: u.state_of_charge),
-    _power("battery_power", lambda u: u.power),
-    _power("battery_charge_power", lambda u: u.charge_power),
-    _power("battery_discharge_power", lambda u: u.discharge_power),
-    _stored_energy("usable_capacity", lambda u: u.usable_capacity),
-    _health("state_of_health", lambda u: u.state_of_health),
-    _energy("battery_charged_energy", lambda u: u.charged_energy),
-    _energy("battery_discharged_energy", lambda u: u.discharged_energy),
+    HomevoltSensorEntityDescription(
+        key="state_of_charge",
+        translation_key="state_of_charge",
+        value_fn=lambda u: u.state_of_charge,
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_power",
+        translation_key="battery_power",
+        value_fn=lambda u: u.power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_charge_power",
+        translation_key="battery_charge_power",
+        value_fn=lambda u: u.charge_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_discharge_power",
+        translation_key="battery_discharge_power",
+        value_fn=lambda u: u.discharge_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
+    HomevoltSensorEntityDescription(
+        key="usable_capacity",
+        translation_key="usable_capacity",
+        value_fn=lambda u: u.usable_capacity,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+    ),
+    HomevoltSensorEntityDescription(
+        key="state_of_health",
+        translation_key="state_of_health",
+        value_fn=lambda u: u.state_of_health,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_charged_energy",
+        translation_key="battery_charged_energy",
+        value_fn=lambda u: u.charged_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_discharged_energy",
+        translation_key="battery_discharged_energy",
+        value_fn=lambda u: u.discharged_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+    ),
 )
 
 MODULE_SENSORS: tuple[HomevoltSensorEntityDescription[BatteryModule], ...] = (
-    _soc("state_of_charge", lambda m: m.state_of_charge),
-    _stored_energy("energy_available", lambda m: m.energy_available),
+    HomevoltSensorEntityDescription(
+        key="state_of_charge",
+        translation_key="state_of_charge",
+        value_fn=lambda m: m.state_of_charge,
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+    ),
+    HomevoltSensorEntityDescription(
+        key="energy_available",
+        translation_key="energy_available",
+        value_fn=lambda m: m.energy_available,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+    ),
     HomevoltSensorEntityDescription(
         key="cycle_count",
         translation_key="cycle_count",
@@ -411,8 +606,24 @@ MODULE_SENSORS: tuple[HomevoltSensorEntityDescription[BatteryModule], ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda m: m.cycle_count,
     ),
-    _temperature("min_temperature", lambda m: m.min_temperature),
-    _temperature("max_temperature", lambda m: m.max_temperature),
+    HomevoltSensorEntityDescription(
+        key="min_temperature",
+        translation_key="min_temperature",
+        value_fn=lambda m: m.min_temperature,
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+    ),
+    HomevoltSensorEntityDescription(
+        key="max_temperature",
+        translation_key="max_temperature",
+        value_fn=lambda m: m.max_temperature,
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+    ),
 )
 
 
@@ -426,37 +637,98 @@ def _phase_sensors(index: int) -> tuple[HomevoltSensorEntityDescription[CtSensor
     def read(attribute: str) -> Callable[[CtSensor], Value]:
         return lambda sensor: getattr(_phase(sensor, index), attribute, None)
 
-    return tuple(
-        _kind(attribute)(
-            f"phase_{number}_{attribute}",
-            read(attribute),
-            translation_key=f"phase_{attribute}",
-            translation_placeholders={"phase": f"L{number}"},
+    placeholders = {"phase": f"L{number}"}
+    return (
+        HomevoltSensorEntityDescription(
+            key=f"phase_{number}_voltage",
+            translation_key="phase_voltage",
+            translation_placeholders=placeholders,
+            value_fn=read("voltage"),
+            device_class=SensorDeviceClass.VOLTAGE,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+            suggested_display_precision=1,
             entity_registry_enabled_default=False,
-        )
-        for attribute in ("voltage", "current", "power", "power_factor")
+        ),
+        HomevoltSensorEntityDescription(
+            key=f"phase_{number}_current",
+            translation_key="phase_current",
+            translation_placeholders=placeholders,
+            value_fn=read("current"),
+            device_class=SensorDeviceClass.CURRENT,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            suggested_display_precision=2,
+            entity_registry_enabled_default=False,
+        ),
+        HomevoltSensorEntityDescription(
+            key=f"phase_{number}_power",
+            translation_key="phase_power",
+            translation_placeholders=placeholders,
+            value_fn=read("power"),
+            device_class=SensorDeviceClass.POWER,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfPower.WATT,
+            suggested_display_precision=0,
+            entity_registry_enabled_default=False,
+        ),
+        HomevoltSensorEntityDescription(
+            key=f"phase_{number}_power_factor",
+            translation_key="phase_power_factor",
+            translation_placeholders=placeholders,
+            value_fn=read("power_factor"),
+            device_class=SensorDeviceClass.POWER_FACTOR,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=2,
+            entity_registry_enabled_default=False,
+        ),
     )
 
 
 CLAMP_SENSORS: tuple[HomevoltSensorEntityDescription[CtSensor], ...] = (
-    _power("power", lambda s: s.total_power),
+    HomevoltSensorEntityDescription(
+        key="power",
+        translation_key="power",
+        value_fn=lambda s: s.total_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
     # The system's grid and solar counters are these same numbers: off unless wanted, so that
     # the Energy pickers do not offer each twice.
-    _energy(
-        "energy_imported",
-        lambda s: s.energy_imported,
+    HomevoltSensorEntityDescription(
+        key="energy_imported",
+        translation_key="energy_imported",
+        value_fn=lambda s: s.energy_imported,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
         entity_registry_enabled_default=False,
         clamp_translation_keys={SensorFunction.SOLAR: "clamp_energy_produced"},
     ),
-    _energy(
-        "energy_exported",
-        lambda s: s.energy_exported,
+    HomevoltSensorEntityDescription(
+        key="energy_exported",
+        translation_key="energy_exported",
+        value_fn=lambda s: s.energy_exported,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
         entity_registry_enabled_default=False,
         clamp_translation_keys={SensorFunction.SOLAR: "clamp_energy_drawn"},
     ),
     *(description for index in range(3) for description in _phase_sensors(index)),
-    _signal(
-        "signal_strength", lambda s: s.average_rssi or s.rssi or None, shown_while_offline=True
+    HomevoltSensorEntityDescription(
+        key="signal_strength",
+        translation_key="signal_strength",
+        value_fn=lambda s: s.average_rssi or s.rssi or None,
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        shown_while_offline=True,
     ),
     HomevoltSensorEntityDescription(
         key="packet_delivery",
