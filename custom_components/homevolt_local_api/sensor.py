@@ -774,7 +774,19 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
         return None if target is None or attributes_fn is None else attributes_fn(target)
 
     def _shown(self) -> Any:
-        return (self.native_value, self.extra_state_attributes)
+        # Read straight from the part, not through the properties: this runs on every poll.
+        target = self._target
+        if target is None:
+            return None
+        description = self.entity_description
+        attributes_fn = description.attributes_fn
+        return (
+            self._value_of(target),
+            None if attributes_fn is None else attributes_fn(target),
+        )
+
+    def _value_of(self, target: T) -> Value:
+        return self.entity_description.value_fn(target)
 
 
 # A counter that started again a week ago holds a small share of its old lifetime reading; a
@@ -797,6 +809,9 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
 
     @property
     def native_value(self) -> Value:
+        return self._value
+
+    def _value_of(self, target: T) -> Value:
         return self._value
 
     def _read(self) -> None:
