@@ -276,7 +276,7 @@ REFRESH_PARTS = (
         "update_coordinator.py",
         "async_update_listeners",
     ),
-    ("  what each entity would show (_snapshot)", "homevolt_local_api/entity.py", "_snapshot"),
+    ("  what each entity would show (_changed)", "homevolt_local_api/entity.py", "_changed"),
     (
         "    the calendar's event (CalendarEvent objects)",
         "homevolt_local_api/calendar.py",

@@ -23,7 +23,8 @@ from .coordinator import (
     HomevoltRuntime,
     missing_devices_store,
 )
-from .entity import current_device_identifiers, follow_firmware
+from .data import current_device_identifiers
+from .entity import follow_firmware
 from .services import async_setup_services
 
 PLATFORMS = [

@@ -15,19 +15,25 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import CtSensor, Unit
-from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
-from .entity import HomevoltEntity, add_entities_as_found, build_entities
+from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
+from .data import HomevoltData
+from .entity import (
+    HomevoltEntity,
+    HomevoltEntityDescription,
+    add_entities_as_found,
+    build_entities,
+)
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class HomevoltBinarySensorEntityDescription[T](BinarySensorEntityDescription):
+class HomevoltBinarySensorEntityDescription[T](
+    HomevoltEntityDescription, BinarySensorEntityDescription
+):
     """A binary sensor: how to read it from the part of the system it describes."""
 
     is_on_fn: Callable[[T], bool | None]
-    exists_fn: Callable[[HomevoltData], bool] = lambda _: True
-    shown_while_offline: bool = False
 
 
 LEADER_BINARY_SENSORS: tuple[HomevoltBinarySensorEntityDescription[HomevoltData], ...] = (
@@ -74,6 +80,7 @@ class HomevoltBinarySensor[T](HomevoltEntity[T], BinarySensorEntity):
     """A binary sensor reading one part of the system."""
 
     entity_description: HomevoltBinarySensorEntityDescription[T]
+    _shown_by_part_alone = True
 
     @property
     def is_on(self) -> bool | None:

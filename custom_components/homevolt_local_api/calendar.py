@@ -20,7 +20,13 @@ from .api import BatteryMode, Schedule, ScheduleEntry, ScheduleLimits
 from .const import DOMAIN
 from .control import LIMIT_NAMES, as_moment, mode_label
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
-from .entity import HomevoltEntity, add_entities_as_found, schedule_target, system_device_info
+from .entity import (
+    HomevoltEntity,
+    add_entities_as_found,
+    register_device,
+    schedule_target,
+    system_device_info,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -121,6 +127,8 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
         """Create the calendar; it remembers when it first saw an entry without a start."""
         super().__init__(*args)
         self._first_seen: dict[int, datetime] = {}
+        # The events of the schedule last read: built once per read, not on every poll.
+        self._built: tuple[Schedule | None, list[CalendarEvent]] = (None, [])
 
     def _start(self, entry: ScheduleEntry) -> datetime:
         # An entry without a start is drawn from when it was first seen: a fixed moment.
@@ -132,6 +140,14 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
         schedule = self.target
         if schedule is None:
             return []
+        built_from, events = self._built
+        if schedule is built_from:
+            return events
+        events = self._build(schedule)
+        self._built = (schedule, events)
+        return events
+
+    def _build(self, schedule: Schedule) -> list[CalendarEvent]:
         starts = {entry.id: self._start(entry) for entry in schedule.entries}
         self._first_seen = {key: seen for key, seen in self._first_seen.items() if key in starts}
         events = []
@@ -196,7 +212,7 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
 
 
 def _calendars_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
-    info = system_device_info(coordinator)
+    info = register_device(coordinator, system_device_info(coordinator))
     return [HomevoltScheduleCalendar(coordinator, SCHEDULE, info, "system", schedule_target)]
 
 

@@ -13,11 +13,12 @@ CONF_VERIFY_SSL: Final = "verify_ssl"
 CONF_SCAN_INTERVAL: Final = "scan_interval"  # only in entries made before 0.2: removed on load
 
 # ems.json every 15 s keeps power as fresh as Home Assistant core's homevolt integration; the
-# slower endpoints are read less often, so the total stays below its 480 requests an hour.
+# slower endpoints are read less often, so the total stays below 60 % of its 480 requests an
+# hour. The schedule changes by our own writes (read back at once) or at an entry's start or
+# end (read then too); every 2 minutes catches changes made elsewhere (the app, the cloud).
 SCAN_INTERVAL: Final = timedelta(seconds=15)
-SCHEDULE_INTERVAL: Final = timedelta(seconds=60)
+SCHEDULE_INTERVAL: Final = timedelta(minutes=2)
 STATUS_INTERVAL: Final = timedelta(minutes=5)
-ERROR_REPORT_INTERVAL: Final = timedelta(minutes=5)
 PARAMS_INTERVAL: Final = timedelta(hours=6)
 # Firmware offers change a few times a year: twice an hour is plenty and costs the device two
 # small reads. While an update runs (or status.json says one does), read every minute so that

@@ -1,6 +1,6 @@
 """Polling the Homevolt and mapping its errors to Home Assistant's."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,21 +14,15 @@ from homeassistant.util import dt as dt_util
 
 from .api import (
     EmsData,
-    ErrorReportItem,
-    FirmwareUpdate,
     HomevoltAuthenticationError,
     HomevoltClient,
     HomevoltError,
     HomevoltTimeoutError,
     HomevoltUnsupportedError,
-    Parameters,
-    Schedule,
-    Status,
     normalize_ecu_id,
 )
 from .const import (
     DOMAIN,
-    ERROR_REPORT_INTERVAL,
     LOGGER,
     OTA_ACTIVE_INTERVAL,
     OTA_INTERVAL,
@@ -38,6 +32,12 @@ from .const import (
     SCHEDULE_INTERVAL,
     STALE_DEVICE_AFTER,
     STATUS_INTERVAL,
+)
+from .data import (
+    HomevoltData,
+    cluster_system_identifier,
+    current_device_identifiers,
+    keep_unchanged,
 )
 
 # A login back-off someone else caused ends by itself: retry, each time later, before asking
@@ -58,29 +58,6 @@ class HomevoltRuntime:
 
 
 type HomevoltConfigEntry = ConfigEntry[HomevoltRuntime]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HomevoltData:
-    """Everything read from the device, each part as fresh as its polling tier."""
-
-    ems: EmsData
-    system_id: str
-    """The identity of the whole system: its leader's id when it was set up, also after
-    another unit has taken the lead."""
-    status: Status | None = None
-    schedule: Schedule | None = None
-    params: Parameters | None = None
-    error_report: tuple[ErrorReportItem, ...] | None = None
-    firmware_updates: tuple[FirmwareUpdate, ...] | None = None
-    fetched: dict[str, datetime] = field(default_factory=dict)
-    cluster: bool = False
-    """Whether the system has several units; it stays one when units drop out of a poll."""
-    unreadable: frozenset[str] = frozenset()
-    """Parts whose last read failed: they are None, and the entities reading them unavailable."""
-
-    units_missing: frozenset[str] = frozenset()
-    """Units of this system (not yet removed) that this poll did not report."""
 
 
 class LoginRefusals:
@@ -147,6 +124,8 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         self._generation = 0
         self._read_back: dict[str, int] = {}
         self._missing_unsaved = False
+        # The devices the last good poll described: worked out once, read by every platform.
+        self.device_identifiers: frozenset[tuple[str, str]] = frozenset()
 
     async def async_load_missing_devices(self) -> None:
         """Since when each device has been missing, as stored before a restart."""
@@ -178,7 +157,13 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             retry = min(interval, RETRY_INTERVAL) - timedelta(seconds=1)
             return now - self._failed_at[part] >= retry
         last = data.fetched.get(part)
-        return last is None or now - last >= interval - timedelta(seconds=1)
+        if last is None or now - last >= interval - timedelta(seconds=1):
+            return True
+        # The schedule is read again at once when its next change is due: what runs now shows.
+        if part == "schedule" and data.schedule is not None:
+            change = data.schedule.next_change(last)
+            return change is not None and change <= now
+        return False
 
     @staticmethod
     def _ota_interval(data: HomevoltData) -> timedelta:
@@ -197,6 +182,8 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             ems = await self.client.ems()
             if previous is None:
                 self._adopt_ids_read_as_hex(ems)
+            else:
+                ems = keep_unchanged(previous.ems, ems)
             data = (
                 HomevoltData(ems=ems, system_id=self._system_id(ems), fetched={"ems": now})
                 if previous is None
@@ -207,7 +194,6 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             for part, interval, read in (
                 ("schedule", SCHEDULE_INTERVAL, self.client.schedule),
                 ("status", STATUS_INTERVAL, self.client.status),
-                ("error_report", ERROR_REPORT_INTERVAL, self.client.error_report),
                 ("params", PARAMS_INTERVAL, self.client.params),
                 ("firmware_updates", self._ota_interval(data), self.client.ota_manifest),
             ):
@@ -353,8 +339,6 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
 
     def _had_system_device(self, system_id: str) -> bool:
         """Whether an earlier run saw a cluster: its system device is registered."""
-        from .entity import cluster_system_identifier  # noqa: PLC0415 - avoids a cycle
-
         registry = dr.async_get(self.hass)
         return (
             registry.async_get_device_by_identifier(
@@ -370,10 +354,10 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         reports them: a mesh hiccup or a unit in service must not cost an owner its history.
         Returns the ids of the units still waiting.
         """
-        from .entity import current_device_identifiers  # noqa: PLC0415 - avoids a cycle
-
         registry = dr.async_get(self.hass)
-        current = current_device_identifiers(data)
+        current = frozenset(current_device_identifiers(data))
+        if current != self.device_identifiers:
+            self.device_identifiers = current  # a new object only when the devices changed
         now = dt_util.utcnow()
         before = dict(self._missing_since)
         devices = dr.async_entries_for_config_entry(registry, self.config_entry.entry_id)

@@ -68,7 +68,6 @@ async def async_get_config_entry_diagnostics(
         "status": _plain(data.status),
         "schedule": _plain(data.schedule),
         "params": _plain(dict(data.params)) if data.params is not None else None,
-        "error_report": _plain(data.error_report),
         "fetched": _plain(data.fetched),
     }
     return async_redact_data(

@@ -1,6 +1,7 @@
 """Devices and the base entity: one device per unit, module and CT clamp, and the system."""
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 import functools
 from typing import TYPE_CHECKING, Any
 
@@ -13,65 +14,29 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import BatteryModule, CtSensor, Schedule, SensorFunction, Unit
 from .const import DOMAIN, MANUFACTURER
-from .coordinator import HomevoltCoordinator, HomevoltData
+from .coordinator import HomevoltCoordinator
+from .data import (
+    HomevoltData,
+    clamp_identifier,
+    clamps,
+    module_identifier,
+    system_identifier,
+    unit_identifier,
+)
 
 if TYPE_CHECKING:
     from .control import HomevoltControl
     from .coordinator import HomevoltConfigEntry
 
 
-def is_clamp(sensor: CtSensor) -> bool:
-    """Whether a sensor is a physical clamp (the load and battery meters are computed)."""
-    return (
-        sensor.function not in (SensorFunction.LOAD, SensorFunction.BATTERY)
-        and not sensor.is_empty_slot
-    )
+@dataclass(frozen=True, kw_only=True)
+class HomevoltEntityDescription(EntityDescription):
+    """What every Homevolt entity description can say besides Home Assistant's fields."""
 
-
-def clamps(data: HomevoltData) -> list[CtSensor]:
-    """The physical clamps, each once (a repeated key would give duplicate unique ids)."""
-    found: dict[str, CtSensor] = {}
-    for sensor in data.ems.sensors:
-        if is_clamp(sensor):
-            found.setdefault(sensor.key, sensor)
-    return list(found.values())
-
-
-def unit_identifier(unit: Unit) -> tuple[str, str]:
-    """The device of a unit."""
-    return (DOMAIN, unit.ecu_id)
-
-
-def cluster_system_identifier(system_id: str) -> tuple[str, str]:
-    """The device carrying a cluster's totals."""
-    return (DOMAIN, f"{system_id}_system")
-
-
-def system_identifier(data: HomevoltData) -> tuple[str, str]:
-    """The system device of a cluster; a single unit is its own system."""
-    if data.cluster:
-        return cluster_system_identifier(data.system_id)
-    return unit_identifier(data.ems.leader)
-
-
-def module_identifier(unit: Unit, module: BatteryModule) -> tuple[str, str]:
-    """The device of a battery module."""
-    return (DOMAIN, f"{unit.ecu_id}_module_{module.index}")
-
-
-def clamp_identifier(data: HomevoltData, sensor: CtSensor) -> tuple[str, str]:
-    """The device of a CT clamp."""
-    return (DOMAIN, f"{data.system_id}_{sensor.key}")
-
-
-def current_device_identifiers(data: HomevoltData) -> set[tuple[str, str]]:
-    """Every device the data describes now."""
-    found = {system_identifier(data)}
-    for unit in data.ems.units:
-        found.add(unit_identifier(unit))
-        found.update(module_identifier(unit, module) for module in unit.modules)
-    found.update(clamp_identifier(data, sensor) for sensor in clamps(data))
-    return found
+    exists_fn: Callable[[HomevoltData], bool] | None = None
+    """Whether the entity applies to this system at all; None: always."""
+    shown_while_offline: bool = False
+    """A clamp's entity that stays meaningful while the clamp is offline (its radio link)."""
 
 
 def _unit_number(coordinator: HomevoltCoordinator, unit: Unit) -> str:
@@ -179,6 +144,14 @@ def clamp_device_info(coordinator: HomevoltCoordinator, sensor: CtSensor) -> Dev
 
 
 @callback
+def register_device(coordinator: HomevoltCoordinator, info: DeviceInfo) -> dr.DeviceEntry:
+    """Register (or bring up to date) a device, once for all of its entities."""
+    return dr.async_get(coordinator.hass).async_get_or_create(
+        config_entry_id=coordinator.config_entry.entry_id, **info
+    )
+
+
+@callback
 def register_parent_devices(coordinator: HomevoltCoordinator) -> None:
     """Register the system and unit devices first: modules and clamps link to them by id."""
     registry = dr.async_get(coordinator.hass)
@@ -231,14 +204,22 @@ def follow_firmware(coordinator: HomevoltCoordinator) -> CALLBACK_TYPE:
 
 def unit_target(ecu_id: str) -> Callable[[HomevoltData], Unit | None]:
     """Find a unit in the data."""
-    return lambda data: data.ems.unit(ecu_id)
+
+    def find(data: HomevoltData) -> Unit | None:
+        for unit in data.ems.units:
+            if unit.ecu_id == ecu_id:
+                return unit
+        return None
+
+    return find
 
 
 def module_target(ecu_id: str, index: int) -> Callable[[HomevoltData], BatteryModule | None]:
     """Find a battery module in the data."""
+    find_unit = unit_target(ecu_id)
 
     def find(data: HomevoltData) -> BatteryModule | None:
-        unit = data.ems.unit(ecu_id)
+        unit = find_unit(data)
         modules = unit.modules if unit is not None else ()
         return next((module for module in modules if module.index == index), None)
 
@@ -246,15 +227,16 @@ def module_target(ecu_id: str, index: int) -> Callable[[HomevoltData], BatteryMo
 
 
 def clamp_target(
-    key: str, *, shown_while_offline: bool = False
+    sensor: CtSensor, *, shown_while_offline: bool = False
 ) -> Callable[[HomevoltData], CtSensor | None]:
     """Find a clamp in the data; an offline clamp only for what stays meaningful offline."""
+    function, euid = sensor.function, sensor.euid
 
     def find(data: HomevoltData) -> CtSensor | None:
-        sensor = data.ems.sensor(key)
-        if sensor is None or not (sensor.available or shown_while_offline):
-            return None
-        return sensor
+        for each in data.ems.sensors:
+            if each.function is function and each.euid == euid:
+                return each if each.available or shown_while_offline else None
+        return None
 
     return find
 
@@ -278,26 +260,33 @@ class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
     """A Homevolt entity of one part of the system (`target`).
 
     It is unavailable while its part is missing from the data, and writes its state only when
-    what it shows has changed.
+    what it shows has changed. Its part is looked up once per update.
     """
 
     _attr_has_entity_name = True
+    # What the entity shows follows from its part alone (not the clock, not other parts): an
+    # update that leaves the part the same object (the coordinator keeps unchanged ones) is
+    # skipped without working out what it would show.
+    _shown_by_part_alone = False
     _last_shown: object = None
 
     def __init__(
         self,
         coordinator: HomevoltCoordinator,
         description: EntityDescription,
-        device_info: DeviceInfo,
+        device: dr.DeviceEntry,
         scope: str,
         target: Callable[[HomevoltData], T | None],
     ) -> None:
-        """Create the entity for one description on one device."""
+        """Create the entity for one description on one (registered) device."""
         super().__init__(coordinator)
         self.entity_description = description
-        self._attr_device_info = device_info
+        # Linked by the registered device, not a DeviceInfo each: no registry call per entity.
+        self.device_entry = device
         self._attr_unique_id = f"{coordinator.data.system_id}_{scope}_{description.key}"
         self._target_fn = target
+        self._target: T | None = target(coordinator.data)
+        self._seen: tuple[object, bool, frozenset[str]] | None = None
 
     @property
     def control(self) -> HomevoltControl:
@@ -307,34 +296,53 @@ class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
     @property
     def target(self) -> T | None:
         """The part of the system this entity describes, as last read."""
-        return self._target_fn(self.coordinator.data)
+        return self._target
 
     @property
     def available(self) -> bool:
-        return super().available and self.target is not None
+        return self.coordinator.last_update_success and self._target is not None
 
     def _shown(self) -> Any:
         """What the entity shows; a change triggers a state write."""
         raise NotImplementedError
 
-    def _snapshot(self) -> tuple[bool, Any]:
+    def _settled(self) -> bool:
+        """Whether an unchanged part means an unchanged entity (no clock-bound check running)."""
+        return True
+
+    def _read(self) -> None:
+        """Work out what depends on the part before it is shown (after each new look-up)."""
+
+    def _changed(self) -> bool:
+        """Look the part up again; whether what the entity shows may have changed."""
+        data = self.coordinator.data
+        self._target = target = self._target_fn(data)
+        seen = (target, self.coordinator.last_update_success, data.unreadable)
+        if self._shown_by_part_alone and self._seen is not None and self._settled():
+            before = self._seen
+            if before[0] is target and before[1] == seen[1] and before[2] is seen[2]:
+                return False
+        self._seen = seen
+        self._read()
         available = self.available
-        return (available, self._shown() if available else None)
+        shown = (available, self._shown() if available else None)
+        if shown == self._last_shown:
+            return False
+        self._last_shown = shown
+        return True
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        shown = self._snapshot()
-        if shown != self._last_shown:
-            self._last_shown = shown
+        if self._changed():
             self.async_write_ha_state()
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self._last_shown = self._snapshot()
+        self._changed()
 
 
 type EntityFactory = Callable[
-    [EntityDescription, DeviceInfo, str, Callable[[HomevoltData], Any]], HomevoltEntity[Any]
+    [EntityDescription, dr.DeviceEntry, str, Callable[[HomevoltData], Any]], HomevoltEntity[Any]
 ]
 
 
@@ -342,53 +350,57 @@ def build_entities(
     coordinator: HomevoltCoordinator,
     make: EntityFactory,
     *,
-    system: Sequence[EntityDescription] = (),
-    leader: Sequence[EntityDescription] = (),
-    unit: Sequence[EntityDescription] = (),
-    cluster_unit: Sequence[EntityDescription] = (),
-    module: Sequence[EntityDescription] = (),
-    clamp: Sequence[EntityDescription] = (),
+    system: Sequence[HomevoltEntityDescription] = (),
+    leader: Sequence[HomevoltEntityDescription] = (),
+    unit: Sequence[HomevoltEntityDescription] = (),
+    cluster_unit: Sequence[HomevoltEntityDescription] = (),
+    module: Sequence[HomevoltEntityDescription] = (),
+    clamp: Sequence[HomevoltEntityDescription] = (),
 ) -> list[HomevoltEntity[Any]]:
     """A platform's entities on every device: descriptions per kind of device.
 
     `system` goes on the device with the totals, `leader` (what status.json tells) on the unit
     the integration talks to, `cluster_unit` on each unit only when there are several. A
-    description with an `exists_fn` is skipped when the data says it does not apply.
+    description whose `exists_fn` says it does not apply is skipped.
     """
     data = coordinator.data
 
-    def exists(description: EntityDescription) -> bool:
-        exists_fn = getattr(description, "exists_fn", None)
-        return exists_fn is None or bool(exists_fn(data))
+    def exists(description: HomevoltEntityDescription) -> bool:
+        return description.exists_fn is None or description.exists_fn(data)
 
-    entities = [
-        make(d, system_device_info(coordinator), "system", system_target)
-        for d in system
-        if exists(d)
-    ]
-    leader_info = unit_device_info(coordinator, data.ems.leader)
-    entities += [make(d, leader_info, "leader", status_target) for d in leader if exists(d)]
+    entities = []
+    if wanted := [d for d in system if exists(d)]:
+        device = register_device(coordinator, system_device_info(coordinator))
+        entities += [make(d, device, "system", system_target) for d in wanted]
+    leader_device = register_device(coordinator, unit_device_info(coordinator, data.ems.leader))
+    entities += [make(d, leader_device, "leader", status_target) for d in leader if exists(d)]
     for each_unit in data.ems.units:
         scope = f"unit_{each_unit.ecu_id}"
-        info = unit_device_info(coordinator, each_unit)
         descriptions = [*unit, *(cluster_unit if data.cluster else ())]
-        entities += [make(d, info, scope, unit_target(each_unit.ecu_id)) for d in descriptions]
+        if descriptions:
+            device = register_device(coordinator, unit_device_info(coordinator, each_unit))
+            target = unit_target(each_unit.ecu_id)
+            entities += [make(d, device, scope, target) for d in descriptions]
+        if not module:
+            continue
         for each_module in each_unit.modules:
-            module_info = module_device_info(coordinator, each_unit, each_module)
-            target = module_target(each_unit.ecu_id, each_module.index)
+            device = register_device(
+                coordinator, module_device_info(coordinator, each_unit, each_module)
+            )
+            find = module_target(each_unit.ecu_id, each_module.index)
             entities += [
-                make(d, module_info, f"{scope}_module_{each_module.index}", target) for d in module
+                make(d, device, f"{scope}_module_{each_module.index}", find) for d in module
             ]
+    if not clamp:
+        return entities
     for sensor in clamps(data):
-        clamp_info = clamp_device_info(coordinator, sensor)
+        device = register_device(coordinator, clamp_device_info(coordinator, sensor))
         entities += [
             make(
                 d,
-                clamp_info,
+                device,
                 sensor.key,
-                clamp_target(
-                    sensor.key, shown_while_offline=getattr(d, "shown_while_offline", False)
-                ),
+                clamp_target(sensor, shown_while_offline=d.shown_while_offline),
             )
             for d in clamp
         ]
@@ -407,16 +419,15 @@ def add_entities_as_found(
     """
     coordinator = entry.runtime_data.coordinator
     known: set[str] = set()
-    seen_devices: set[tuple[str, str]] = set()
+    seen_devices: list[frozenset[tuple[str, str]] | None] = [None]
 
     @callback
     def add_new() -> None:
         # Build entities only when the set of devices changed, not on every poll.
-        devices = current_device_identifiers(coordinator.data)
-        if devices == seen_devices:
+        devices = coordinator.device_identifiers
+        if devices is seen_devices[0]:
             return
-        seen_devices.clear()
-        seen_devices.update(devices)
+        seen_devices[0] = devices
         register_parent_devices(coordinator)
         new = [entity for entity in build(coordinator) if entity.unique_id not in known]
         for entity in new:

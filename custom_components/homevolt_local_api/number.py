@@ -18,14 +18,19 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api.const import MAX_GRID_LIMIT
 from .control import HomevoltControl, finite, write_state_again
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
-from .entity import HomevoltEntity, add_entities_as_found, build_entities
+from .entity import (
+    HomevoltEntity,
+    HomevoltEntityDescription,
+    add_entities_as_found,
+    build_entities,
+)
 
 PARALLEL_UPDATES = 0  # writes are serialized by the client; quick changes are batched
 POWER_STEP = 100
 
 
 @dataclass(frozen=True, kw_only=True)
-class HomevoltNumberEntityDescription(NumberEntityDescription):
+class HomevoltNumberEntityDescription(HomevoltEntityDescription, NumberEntityDescription):
     """A number: how to read it and how to change it."""
 
     value_fn: Callable[[HomevoltControl], float | None]

@@ -10,7 +10,13 @@ from homeassistant.util import dt as dt_util
 from .api import BatteryMode, Schedule
 from .control import write_state_again
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
-from .entity import HomevoltEntity, add_entities_as_found, schedule_target, system_device_info
+from .entity import (
+    HomevoltEntity,
+    add_entities_as_found,
+    register_device,
+    schedule_target,
+    system_device_info,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -41,7 +47,7 @@ class HomevoltBatteryModeSelect(HomevoltEntity[Schedule], SelectEntity):
 
 
 def _selects_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
-    info = system_device_info(coordinator)
+    info = register_device(coordinator, system_device_info(coordinator))
     return [HomevoltBatteryModeSelect(coordinator, BATTERY_MODE, info, "system", schedule_target)]
 
 

@@ -26,8 +26,8 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTemperature,
 )
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
@@ -43,8 +43,14 @@ from .api import (
     Unit,
 )
 from .const import LOGGER
-from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
-from .entity import HomevoltEntity, add_entities_as_found, build_entities
+from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
+from .data import HomevoltData
+from .entity import (
+    HomevoltEntity,
+    HomevoltEntityDescription,
+    add_entities_as_found,
+    build_entities,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -77,13 +83,11 @@ type Value = StateType | datetime
 
 
 @dataclass(frozen=True, kw_only=True)
-class HomevoltSensorEntityDescription[T](SensorEntityDescription):
+class HomevoltSensorEntityDescription[T](HomevoltEntityDescription, SensorEntityDescription):
     """A sensor: how to read its value from the part of the system it describes."""
 
     value_fn: Callable[[T], Value]
-    exists_fn: Callable[[HomevoltData], bool] = lambda _: True
     attributes_fn: Callable[[T], dict[str, Any]] | None = None
-    shown_while_offline: bool = False
     # A clamp's counter means something else on a solar clamp than on a grid clamp.
     clamp_translation_keys: Mapping[SensorFunction, str] = field(default_factory=dict)
     reads: str | None = None
@@ -134,96 +138,6 @@ def _active_setpoint(data: HomevoltData) -> int | None:
     return entry.limits.setpoint if entry else None
 
 
-# What a kind of measurement looks like in Home Assistant.
-_KINDS: dict[str, dict[str, Any]] = {
-    "power": {
-        "device_class": SensorDeviceClass.POWER,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": UnitOfPower.WATT,
-        "suggested_display_precision": 0,
-    },
-    "energy": {
-        "device_class": SensorDeviceClass.ENERGY,
-        "state_class": SensorStateClass.TOTAL_INCREASING,
-        "native_unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
-        "suggested_display_precision": 2,
-    },
-    "stored_energy": {
-        "device_class": SensorDeviceClass.ENERGY_STORAGE,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": UnitOfEnergy.WATT_HOUR,
-        "suggested_unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
-        "suggested_display_precision": 2,
-    },
-    "soc": {
-        "device_class": SensorDeviceClass.BATTERY,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": PERCENTAGE,
-        "suggested_display_precision": 1,
-    },
-    "temperature": {
-        "device_class": SensorDeviceClass.TEMPERATURE,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": UnitOfTemperature.CELSIUS,
-        "suggested_display_precision": 1,
-    },
-    "voltage": {
-        "device_class": SensorDeviceClass.VOLTAGE,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": UnitOfElectricPotential.VOLT,
-        "suggested_display_precision": 1,
-    },
-    "current": {
-        "device_class": SensorDeviceClass.CURRENT,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": UnitOfElectricCurrent.AMPERE,
-        "suggested_display_precision": 2,
-    },
-    "power_factor": {
-        "device_class": SensorDeviceClass.POWER_FACTOR,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "suggested_display_precision": 2,
-    },
-    "health": {
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": PERCENTAGE,
-        "suggested_display_precision": 1,
-        "entity_category": EntityCategory.DIAGNOSTIC,
-    },
-    "signal": {
-        "device_class": SensorDeviceClass.SIGNAL_STRENGTH,
-        "state_class": SensorStateClass.MEASUREMENT,
-        "native_unit_of_measurement": SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
-        "entity_category": EntityCategory.DIAGNOSTIC,
-    },
-}
-
-
-def _kind(kind: str) -> Callable[..., HomevoltSensorEntityDescription[Any]]:
-    def describe(
-        key: str, value_fn: Callable[[Any], Value], **kwargs: Any
-    ) -> HomevoltSensorEntityDescription[Any]:
-        fields: dict[str, Any] = {"key": key, "translation_key": key, "value_fn": value_fn}
-        return HomevoltSensorEntityDescription(**(fields | _KINDS[kind] | kwargs))
-
-    return describe
-
-
-_power, _energy, _stored_energy, _soc, _temperature, _voltage, _health, _signal = (
-    _kind(kind)
-    for kind in (
-        "power",
-        "energy",
-        "stored_energy",
-        "soc",
-        "temperature",
-        "voltage",
-        "health",
-        "signal",
-    )
-)
-
-
 def _line_voltage(name: str) -> Callable[[Unit], Value]:
     return lambda unit: getattr(unit.voltages, name, None)
 
@@ -254,78 +168,237 @@ def _unit_counters(*, charged: bool) -> Callable[[HomevoltData], dict[str, float
 
 # The whole system (on the system device of a cluster, else on the unit itself).
 SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
-    _soc("state_of_charge", lambda d: d.ems.state_of_charge, all_units=True),
-    _power("battery_power", lambda d: d.ems.battery_power, all_units=True),
-    _power("battery_charge_power", lambda d: d.ems.battery_charge_power, all_units=True),
-    _power("battery_discharge_power", lambda d: d.ems.battery_discharge_power, all_units=True),
-    _power("grid_power", lambda d: d.ems.grid_power, exists_fn=lambda d: d.ems.has_grid_sensor),
-    _power(
-        "grid_import_power",
-        lambda d: d.ems.grid_import_power,
-        exists_fn=lambda d: d.ems.has_grid_sensor,
-    ),
-    _power(
-        "grid_export_power",
-        lambda d: d.ems.grid_export_power,
-        exists_fn=lambda d: d.ems.has_grid_sensor,
-    ),
-    _power("solar_power", lambda d: d.ems.solar_power, exists_fn=lambda d: d.ems.has_solar_sensor),
-    _power(
-        "house_power",
-        # Without a load meter it is worked out from the battery's power, a sum over the units.
-        lambda d: d.ems.house_power if d.ems.has_load_sensor or not d.units_missing else None,
-        exists_fn=lambda d: d.ems.has_load_sensor or d.ems.has_grid_sensor,
-    ),
-    _power("available_charge_power", lambda d: d.ems.available_charge_power, all_units=True),
-    _power("available_discharge_power", lambda d: d.ems.available_discharge_power, all_units=True),
-    _stored_energy(
-        "available_charge_energy", lambda d: d.ems.available_charge_energy, all_units=True
-    ),
-    _stored_energy(
-        "available_discharge_energy", lambda d: d.ems.available_discharge_energy, all_units=True
-    ),
-    _stored_energy("usable_capacity", lambda d: d.ems.usable_capacity, all_units=True),
-    # A constant: no state class, so no statistics and no place in the Energy pickers.
-    _stored_energy(
-        "rated_capacity",
-        lambda d: d.ems.rated_capacity,
+    HomevoltSensorEntityDescription(
+        key="state_of_charge",
+        translation_key="state_of_charge",
+        value_fn=lambda d: d.ems.state_of_charge,
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
         all_units=True,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        state_class=None,
     ),
-    _health("state_of_health", lambda d: d.ems.state_of_health, all_units=True),
-    _energy(
-        "grid_imported_energy",
-        lambda d: d.ems.grid_imported_energy,
-        parts_fn=_clamp_counters(SensorFunction.GRID, imported=True),
+    HomevoltSensorEntityDescription(
+        key="battery_power",
+        translation_key="battery_power",
+        value_fn=lambda d: d.ems.battery_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        all_units=True,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_charge_power",
+        translation_key="battery_charge_power",
+        value_fn=lambda d: d.ems.battery_charge_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        all_units=True,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_discharge_power",
+        translation_key="battery_discharge_power",
+        value_fn=lambda d: d.ems.battery_discharge_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        all_units=True,
+    ),
+    HomevoltSensorEntityDescription(
+        key="grid_power",
+        translation_key="grid_power",
+        value_fn=lambda d: d.ems.grid_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
         exists_fn=lambda d: d.ems.has_grid_sensor,
     ),
-    _energy(
-        "grid_exported_energy",
-        lambda d: d.ems.grid_exported_energy,
-        parts_fn=_clamp_counters(SensorFunction.GRID, imported=False),
+    HomevoltSensorEntityDescription(
+        key="grid_import_power",
+        translation_key="grid_import_power",
+        value_fn=lambda d: d.ems.grid_import_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
         exists_fn=lambda d: d.ems.has_grid_sensor,
     ),
-    _energy(
-        "solar_produced_energy",
-        lambda d: d.ems.solar_produced_energy,
-        parts_fn=_clamp_counters(SensorFunction.SOLAR, imported=True),
+    HomevoltSensorEntityDescription(
+        key="grid_export_power",
+        translation_key="grid_export_power",
+        value_fn=lambda d: d.ems.grid_export_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        exists_fn=lambda d: d.ems.has_grid_sensor,
+    ),
+    HomevoltSensorEntityDescription(
+        key="solar_power",
+        translation_key="solar_power",
+        value_fn=lambda d: d.ems.solar_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
         exists_fn=lambda d: d.ems.has_solar_sensor,
     ),
-    _energy(
-        "house_consumed_energy",
-        lambda d: d.ems.house_consumed_energy,
-        parts_fn=_clamp_counters(SensorFunction.LOAD, imported=False),
-        exists_fn=lambda d: d.ems.has_load_sensor,
+    HomevoltSensorEntityDescription(
+        key="house_power",
+        translation_key="house_power",
+        # Without a load meter it is worked out from the battery's power, a sum over the units.
+        value_fn=lambda d: (
+            d.ems.house_power if d.ems.has_load_sensor or not d.units_missing else None
+        ),
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        exists_fn=lambda d: d.ems.has_load_sensor or d.ems.has_grid_sensor,
     ),
-    _energy(
-        "battery_charged_energy",
-        lambda d: d.ems.battery_charged_energy,
+    HomevoltSensorEntityDescription(
+        key="available_charge_power",
+        translation_key="available_charge_power",
+        value_fn=lambda d: d.ems.available_charge_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        all_units=True,
+    ),
+    HomevoltSensorEntityDescription(
+        key="available_discharge_power",
+        translation_key="available_discharge_power",
+        value_fn=lambda d: d.ems.available_discharge_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        all_units=True,
+    ),
+    HomevoltSensorEntityDescription(
+        key="available_charge_energy",
+        translation_key="available_charge_energy",
+        value_fn=lambda d: d.ems.available_charge_energy,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        all_units=True,
+    ),
+    HomevoltSensorEntityDescription(
+        key="available_discharge_energy",
+        translation_key="available_discharge_energy",
+        value_fn=lambda d: d.ems.available_discharge_energy,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        all_units=True,
+    ),
+    HomevoltSensorEntityDescription(
+        key="usable_capacity",
+        translation_key="usable_capacity",
+        value_fn=lambda d: d.ems.usable_capacity,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        all_units=True,
+    ),
+    # A constant: no state class, so no statistics and no place in the Energy pickers.
+    HomevoltSensorEntityDescription(
+        key="rated_capacity",
+        translation_key="rated_capacity",
+        value_fn=lambda d: d.ems.rated_capacity,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=None,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        all_units=True,
+    ),
+    HomevoltSensorEntityDescription(
+        key="state_of_health",
+        translation_key="state_of_health",
+        value_fn=lambda d: d.ems.state_of_health,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        all_units=True,
+    ),
+    HomevoltSensorEntityDescription(
+        key="grid_imported_energy",
+        translation_key="grid_imported_energy",
+        value_fn=lambda d: d.ems.grid_imported_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        exists_fn=lambda d: d.ems.has_grid_sensor,
+        parts_fn=_clamp_counters(SensorFunction.GRID, imported=True),
+    ),
+    HomevoltSensorEntityDescription(
+        key="grid_exported_energy",
+        translation_key="grid_exported_energy",
+        value_fn=lambda d: d.ems.grid_exported_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        exists_fn=lambda d: d.ems.has_grid_sensor,
+        parts_fn=_clamp_counters(SensorFunction.GRID, imported=False),
+    ),
+    HomevoltSensorEntityDescription(
+        key="solar_produced_energy",
+        translation_key="solar_produced_energy",
+        value_fn=lambda d: d.ems.solar_produced_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        exists_fn=lambda d: d.ems.has_solar_sensor,
+        parts_fn=_clamp_counters(SensorFunction.SOLAR, imported=True),
+    ),
+    HomevoltSensorEntityDescription(
+        key="house_consumed_energy",
+        translation_key="house_consumed_energy",
+        value_fn=lambda d: d.ems.house_consumed_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        exists_fn=lambda d: d.ems.has_load_sensor,
+        parts_fn=_clamp_counters(SensorFunction.LOAD, imported=False),
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_charged_energy",
+        translation_key="battery_charged_energy",
+        value_fn=lambda d: d.ems.battery_charged_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
         parts_fn=_unit_counters(charged=True),
     ),
-    _energy(
-        "battery_discharged_energy",
-        lambda d: d.ems.battery_discharged_energy,
+    HomevoltSensorEntityDescription(
+        key="battery_discharged_energy",
+        translation_key="battery_discharged_energy",
+        value_fn=lambda d: d.ems.battery_discharged_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
         parts_fn=_unit_counters(charged=False),
     ),
     HomevoltSensorEntityDescription(
@@ -347,8 +420,16 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         reads="schedule",
         entity_registry_enabled_default=False,
     ),
-    _power(
-        "power_setpoint", _active_setpoint, reads="schedule", entity_registry_enabled_default=False
+    HomevoltSensorEntityDescription(
+        key="power_setpoint",
+        translation_key="power_setpoint",
+        value_fn=_active_setpoint,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        reads="schedule",
+        entity_registry_enabled_default=False,
     ),
     HomevoltSensorEntityDescription(
         key="next_schedule_change",
@@ -369,14 +450,24 @@ LEADER_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         value_fn=_boot_time,
         exists_fn=_has_status,
     ),
-    _signal(
-        "wifi_signal",
-        lambda d: d.status.wifi_rssi if d.status else None,
+    HomevoltSensorEntityDescription(
+        key="wifi_signal",
+        translation_key="wifi_signal",
+        value_fn=lambda d: d.status.wifi_rssi if d.status else None,
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=lambda d: d.status is not None and d.status.wifi_rssi is not None,
     ),
-    _signal(
-        "lte_signal",
-        lambda d: d.status.lte_rssi if d.status else None,
+    HomevoltSensorEntityDescription(
+        key="lte_signal",
+        translation_key="lte_signal",
+        value_fn=lambda d: d.status.lte_rssi if d.status else None,
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=lambda d: d.status is not None and d.status.lte_rssi is not None,
     ),
 )
@@ -422,36 +513,140 @@ UNIT_SENSORS: tuple[HomevoltSensorEntityDescription[Unit], ...] = (
         suggested_display_precision=2,
         value_fn=lambda u: u.frequency,
     ),
-    *(_voltage(f"voltage_{line}", _line_voltage(line)) for line in ("l1", "l2", "l3")),
     *(
-        _voltage(f"voltage_{pair}", _line_voltage(pair), entity_registry_enabled_default=False)
+        HomevoltSensorEntityDescription(
+            key=f"voltage_{line}",
+            translation_key=f"voltage_{line}",
+            value_fn=_line_voltage(line),
+            device_class=SensorDeviceClass.VOLTAGE,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+            suggested_display_precision=1,
+        )
+        for line in ("l1", "l2", "l3")
+    ),
+    *(
+        HomevoltSensorEntityDescription(
+            key=f"voltage_{pair}",
+            translation_key=f"voltage_{pair}",
+            value_fn=_line_voltage(pair),
+            device_class=SensorDeviceClass.VOLTAGE,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+            suggested_display_precision=1,
+            entity_registry_enabled_default=False,
+        )
         for pair in ("l1_l2", "l2_l3", "l3_l1")
     ),
-    _temperature("temperature", lambda u: u.temperature),
+    HomevoltSensorEntityDescription(
+        key="temperature",
+        translation_key="temperature",
+        value_fn=lambda u: u.temperature,
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+    ),
 )
 
 UNIT_SHARE_SENSORS: tuple[HomevoltSensorEntityDescription[Unit], ...] = (
-    _soc("state_of_charge", lambda u: u.state_of_charge),
-    _power("battery_power", lambda u: u.power),
-    _power("battery_charge_power", lambda u: u.charge_power),
-    _power("battery_discharge_power", lambda u: u.discharge_power),
-    _stored_energy("usable_capacity", lambda u: u.usable_capacity),
-    _health("state_of_health", lambda u: u.state_of_health),
-    _energy(
-        "battery_charged_energy",
-        lambda u: u.charged_energy,
+    HomevoltSensorEntityDescription(
+        key="state_of_charge",
+        translation_key="state_of_charge",
+        value_fn=lambda u: u.state_of_charge,
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_power",
+        translation_key="battery_power",
+        value_fn=lambda u: u.power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_charge_power",
+        translation_key="battery_charge_power",
+        value_fn=lambda u: u.charge_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_discharge_power",
+        translation_key="battery_discharge_power",
+        value_fn=lambda u: u.discharge_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
+    HomevoltSensorEntityDescription(
+        key="usable_capacity",
+        translation_key="usable_capacity",
+        value_fn=lambda u: u.usable_capacity,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+    ),
+    HomevoltSensorEntityDescription(
+        key="state_of_health",
+        translation_key="state_of_health",
+        value_fn=lambda u: u.state_of_health,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+    ),
+    HomevoltSensorEntityDescription(
+        key="battery_charged_energy",
+        translation_key="battery_charged_energy",
+        value_fn=lambda u: u.charged_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
         source_fn=lambda u: u.counter_source,
     ),
-    _energy(
-        "battery_discharged_energy",
-        lambda u: u.discharged_energy,
+    HomevoltSensorEntityDescription(
+        key="battery_discharged_energy",
+        translation_key="battery_discharged_energy",
+        value_fn=lambda u: u.discharged_energy,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
         source_fn=lambda u: u.counter_source,
     ),
 )
 
 MODULE_SENSORS: tuple[HomevoltSensorEntityDescription[BatteryModule], ...] = (
-    _soc("state_of_charge", lambda m: m.state_of_charge),
-    _stored_energy("energy_available", lambda m: m.energy_available),
+    HomevoltSensorEntityDescription(
+        key="state_of_charge",
+        translation_key="state_of_charge",
+        value_fn=lambda m: m.state_of_charge,
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+    ),
+    HomevoltSensorEntityDescription(
+        key="energy_available",
+        translation_key="energy_available",
+        value_fn=lambda m: m.energy_available,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+    ),
     HomevoltSensorEntityDescription(
         key="cycle_count",
         translation_key="cycle_count",
@@ -459,8 +654,24 @@ MODULE_SENSORS: tuple[HomevoltSensorEntityDescription[BatteryModule], ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda m: m.cycle_count,
     ),
-    _temperature("min_temperature", lambda m: m.min_temperature),
-    _temperature("max_temperature", lambda m: m.max_temperature),
+    HomevoltSensorEntityDescription(
+        key="min_temperature",
+        translation_key="min_temperature",
+        value_fn=lambda m: m.min_temperature,
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+    ),
+    HomevoltSensorEntityDescription(
+        key="max_temperature",
+        translation_key="max_temperature",
+        value_fn=lambda m: m.max_temperature,
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+    ),
 )
 
 
@@ -474,37 +685,98 @@ def _phase_sensors(index: int) -> tuple[HomevoltSensorEntityDescription[CtSensor
     def read(attribute: str) -> Callable[[CtSensor], Value]:
         return lambda sensor: getattr(_phase(sensor, index), attribute, None)
 
-    return tuple(
-        _kind(attribute)(
-            f"phase_{number}_{attribute}",
-            read(attribute),
-            translation_key=f"phase_{attribute}",
-            translation_placeholders={"phase": f"L{number}"},
+    placeholders = {"phase": f"L{number}"}
+    return (
+        HomevoltSensorEntityDescription(
+            key=f"phase_{number}_voltage",
+            translation_key="phase_voltage",
+            translation_placeholders=placeholders,
+            value_fn=read("voltage"),
+            device_class=SensorDeviceClass.VOLTAGE,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+            suggested_display_precision=1,
             entity_registry_enabled_default=False,
-        )
-        for attribute in ("voltage", "current", "power", "power_factor")
+        ),
+        HomevoltSensorEntityDescription(
+            key=f"phase_{number}_current",
+            translation_key="phase_current",
+            translation_placeholders=placeholders,
+            value_fn=read("current"),
+            device_class=SensorDeviceClass.CURRENT,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            suggested_display_precision=2,
+            entity_registry_enabled_default=False,
+        ),
+        HomevoltSensorEntityDescription(
+            key=f"phase_{number}_power",
+            translation_key="phase_power",
+            translation_placeholders=placeholders,
+            value_fn=read("power"),
+            device_class=SensorDeviceClass.POWER,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfPower.WATT,
+            suggested_display_precision=0,
+            entity_registry_enabled_default=False,
+        ),
+        HomevoltSensorEntityDescription(
+            key=f"phase_{number}_power_factor",
+            translation_key="phase_power_factor",
+            translation_placeholders=placeholders,
+            value_fn=read("power_factor"),
+            device_class=SensorDeviceClass.POWER_FACTOR,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=2,
+            entity_registry_enabled_default=False,
+        ),
     )
 
 
 CLAMP_SENSORS: tuple[HomevoltSensorEntityDescription[CtSensor], ...] = (
-    _power("power", lambda s: s.total_power),
+    HomevoltSensorEntityDescription(
+        key="power",
+        translation_key="power",
+        value_fn=lambda s: s.total_power,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
     # The system's grid and solar counters are these same numbers: off unless wanted, so that
     # the Energy pickers do not offer each twice.
-    _energy(
-        "energy_imported",
-        lambda s: s.energy_imported,
+    HomevoltSensorEntityDescription(
+        key="energy_imported",
+        translation_key="energy_imported",
+        value_fn=lambda s: s.energy_imported,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
         entity_registry_enabled_default=False,
         clamp_translation_keys={SensorFunction.SOLAR: "clamp_energy_produced"},
     ),
-    _energy(
-        "energy_exported",
-        lambda s: s.energy_exported,
+    HomevoltSensorEntityDescription(
+        key="energy_exported",
+        translation_key="energy_exported",
+        value_fn=lambda s: s.energy_exported,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
         entity_registry_enabled_default=False,
         clamp_translation_keys={SensorFunction.SOLAR: "clamp_energy_drawn"},
     ),
     *(description for index in range(3) for description in _phase_sensors(index)),
-    _signal(
-        "signal_strength", lambda s: s.average_rssi or s.rssi or None, shown_while_offline=True
+    HomevoltSensorEntityDescription(
+        key="signal_strength",
+        translation_key="signal_strength",
+        value_fn=lambda s: s.average_rssi or s.rssi or None,
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        shown_while_offline=True,
     ),
     HomevoltSensorEntityDescription(
         key="packet_delivery",
@@ -522,6 +794,7 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
     """A sensor reading one part of the system through its description."""
 
     entity_description: HomevoltSensorEntityDescription[T]
+    _shown_by_part_alone = True
 
     def __init__(self, *args: Any) -> None:
         """Create the sensor; a clamp's counters are named for what its function makes them."""
@@ -553,7 +826,21 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
         return None if target is None or attributes_fn is None else attributes_fn(target)
 
     def _shown(self) -> Any:
-        return (self.native_value, self.extra_state_attributes)
+        # Read straight from the part, not through the properties: this runs on every poll.
+        target = self._target
+        if target is None:
+            return None
+        description = self.entity_description
+        attributes_fn = description.attributes_fn
+        return (
+            self._value_of(target),
+            None if attributes_fn is None else attributes_fn(target),
+        )
+
+    def _value_of(self, target: T) -> Value:
+        if self.entity_description.all_units and self.coordinator.data.units_missing:
+            return None  # a sum over the units that answered is no system total
+        return self.entity_description.value_fn(target)
 
 
 # A meter read as a float jitters in its last digit: a dip this small is held, not a drop.
@@ -628,6 +915,9 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
 
     @property
     def native_value(self) -> Value:
+        return self._value
+
+    def _value_of(self, target: T) -> Value:
         return self._value
 
     def _read(self) -> None:
@@ -707,10 +997,11 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
                 self._total += counted - before
         return round(self._total, 6)
 
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        self._read()
-        super()._handle_coordinator_update()
+    def _settled(self) -> bool:
+        # A counter waiting to tell a restart from a drop is re-read on every poll.
+        return self._counter.lower_since is None and all(
+            counter.lower_since is None for counter in self._parts.values()
+        )
 
     async def async_added_to_hass(self) -> None:
         last = await self.async_get_last_sensor_data()
@@ -724,7 +1015,6 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
                 for part, value in parts.items()
                 if isinstance(value, (int, float)) and not isinstance(value, bool)
             }
-        self._read()
         await super().async_added_to_hass()
 
     @property
@@ -745,13 +1035,13 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
 def _make_sensor(
     coordinator: HomevoltCoordinator,
     description: EntityDescription,
-    device_info: DeviceInfo,
+    device: DeviceEntry,
     scope: str,
     target: Callable[[HomevoltData], Any],
 ) -> HomevoltEntity[Any]:
     counter = getattr(description, "state_class", None) is SensorStateClass.TOTAL_INCREASING
     kind = HomevoltTotalSensor if counter else HomevoltSensor
-    return kind(coordinator, description, device_info, scope, target)
+    return kind(coordinator, description, device, scope, target)
 
 
 def _sensors_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:

@@ -8,7 +8,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Schedule
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
-from .entity import HomevoltEntity, add_entities_as_found, schedule_target, unit_device_info
+from .entity import (
+    HomevoltEntity,
+    add_entities_as_found,
+    register_device,
+    schedule_target,
+    unit_device_info,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -34,7 +40,7 @@ class HomevoltLocalModeSwitch(HomevoltEntity[Schedule], SwitchEntity):
 
 
 def _switches_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
-    info = unit_device_info(coordinator, coordinator.data.ems.leader)
+    info = register_device(coordinator, unit_device_info(coordinator, coordinator.data.ems.leader))
     return [HomevoltLocalModeSwitch(coordinator, LOCAL_MODE, info, "leader", schedule_target)]
 
 

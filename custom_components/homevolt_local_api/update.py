@@ -18,8 +18,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import FirmwareUpdate
-from .coordinator import HomevoltConfigEntry, HomevoltCoordinator, HomevoltData
-from .entity import HomevoltEntity, register_parent_devices, unit_device_info
+from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
+from .data import HomevoltData
+from .entity import HomevoltEntity, register_device, register_parent_devices, unit_device_info
 
 PARALLEL_UPDATES = 0
 
@@ -101,7 +102,9 @@ async def async_setup_entry(
             return
         known.update(new)
         register_parent_devices(coordinator)  # a cluster's unit links to the system device
-        info = unit_device_info(coordinator, coordinator.data.ems.leader)
+        info = register_device(
+            coordinator, unit_device_info(coordinator, coordinator.data.ems.leader)
+        )
         only = len(updates) == 1 and len(known) == 1
         async_add_entities(
             HomevoltFirmwareUpdate(

@@ -2,7 +2,6 @@
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,14 +58,12 @@ async def test_reads_with_basic_auth(device: FakeDevice, make_client: Any) -> No
     device.json("/schedule.json", load_fixture("schedule_remote.json"))
     device.json("/params.json", load_fixture("params_doc.json"))
     device.json("/error_report.json", load_fixture("error_report.json"))
-    device.json("/nodes.json", load_fixture("nodes.json"))
     client = make_client("secret")
     assert (await client.ems()).leader.ecu_id == "68b6b34cda94"
     assert (await client.status()).esp_firmware == "3056-1a3446ed"
     assert len((await client.schedule()).entries) == 3
     assert "smart_cli_mode" in await client.params()
     assert len(await client.error_report()) == 2
-    assert len(await client.nodes()) == 3
     # "admin:secret", and nothing run in parallel.
     assert {seen.headers["Authorization"] for seen in device.seen} == {"Basic YWRtaW46c2VjcmV0"}
     assert device.max_in_flight == 1
@@ -131,7 +128,6 @@ async def test_https_self_signed(session: aiohttp.ClientSession) -> None:
     try:
         host = f"https://127.0.0.1:{server.port}"
         unverified = HomevoltClient(host, session=session, verify_ssl=False)
-        assert unverified.is_https
         assert (await unverified.status()).uptime > timedelta(0)
         with pytest.raises(HomevoltConnectionError):
             await HomevoltClient(host, session=session, verify_ssl=True).status()
@@ -226,7 +222,7 @@ async def test_console_refusal(console: ConsoleDevice, make_client: Any) -> None
 
     console.on_command = refuse
     with pytest.raises(HomevoltCommandError, match="refused 'sched_set 0'"):
-        await make_client().idle()
+        await make_client().set_schedule(BatteryMode.IDLE)
     assert len(console.device.posts("/console.json")) == 1
 
 
@@ -240,7 +236,7 @@ async def test_timed_out_write_confirmed_by_read_back_is_not_resent(
 
     console.on_command = apply_then_hang
     client = make_client(timeout=aiohttp.ClientTimeout(total=0.3))
-    schedule = await client.idle()
+    schedule = await client.set_schedule(BatteryMode.IDLE)
     assert schedule.entries[0].mode is BatteryMode.IDLE
     assert console.commands == ["sched_set 0"]
 
@@ -255,7 +251,7 @@ async def test_timed_out_write_not_confirmed_is_unknown(
     console.on_command = hang
     client = make_client(timeout=aiohttp.ClientTimeout(total=0.3))
     with pytest.raises(HomevoltOutcomeUnknownError, match="not resent"):
-        await client.idle()
+        await client.set_schedule(BatteryMode.IDLE)
     assert console.commands == ["sched_set 0"]
 
 
@@ -267,7 +263,7 @@ async def test_timed_out_write_and_failed_read_back(
     client = make_client(timeout=aiohttp.ClientTimeout(total=0.2))
     await client.ems()
     with pytest.raises(HomevoltOutcomeUnknownError, match="could not be read"):
-        await client.idle()
+        await client.set_schedule(BatteryMode.IDLE)
     assert len(device.posts("/console.json")) == 1
 
 
@@ -276,7 +272,7 @@ async def test_read_back_fails_after_accepted_write(
 ) -> None:
     device.text("/schedule.json", "oops", status=500)
     with pytest.raises(HomevoltCommandError, match="could not be read back"):
-        await make_client().idle()
+        await make_client().set_schedule(BatteryMode.IDLE)
 
 
 @pytest.mark.parametrize(
@@ -487,7 +483,9 @@ async def test_concurrent_writes_are_serialized(console: ConsoleDevice, make_cli
     console.on_command = slow
     client = make_client()
     await client.ems()
-    await asyncio.gather(client.idle(), client.set_schedule(BatteryMode.GRID_CHARGE))
+    await asyncio.gather(
+        client.set_schedule(BatteryMode.IDLE), client.set_schedule(BatteryMode.GRID_CHARGE)
+    )
     assert not overlap
     assert console.device.max_in_flight == 1
     assert sorted(console.commands) == ["sched_set 0", "sched_set 3"]
@@ -554,10 +552,4 @@ async def test_rated_power_missing(device: FakeDevice, make_client: Any) -> None
     payload["ems"][0]["ems_info"].pop("rated_power")
     device.json("/ems.json", payload)
     with pytest.raises(HomevoltValidationError, match="rated power"):
-        await make_client().idle()
-
-
-async def test_create_and_close() -> None:
-    client = HomevoltClient.create("127.0.0.1:1")
-    await client.close()
-    assert json.dumps(str(client.base_url)) == '"http://127.0.0.1:1/"'
+        await make_client().set_schedule(BatteryMode.IDLE)

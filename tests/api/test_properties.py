@@ -12,7 +12,6 @@ from custom_components.homevolt_local_api.api import HomevoltResponseError
 from custom_components.homevolt_local_api.api.models import (
     parse_ems,
     parse_error_report,
-    parse_nodes,
     parse_ota_manifest,
     parse_params,
     parse_schedule,
@@ -28,7 +27,6 @@ PARSERS = {
     "schedule_local.json": parse_schedule,
     "params_doc.json": parse_params,
     "error_report.json": parse_error_report,
-    "nodes.json": parse_nodes,
     "ota_manifest_doc.json": parse_ota_manifest,
 }
 

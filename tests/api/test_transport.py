@@ -11,6 +11,7 @@ from aiohttp import web
 import pytest
 
 from custom_components.homevolt_local_api.api import (
+    BatteryMode,
     HomevoltConnectionError,
     HomevoltOutcomeUnknownError,
     HomevoltResponseError,
@@ -65,7 +66,7 @@ async def test_an_action_does_not_wait_for_a_hung_read(
     device.route("GET", "/ems.json", hung)
     poll = asyncio.create_task(client.ems())
     await asyncio.sleep(0)
-    schedule = await client.idle()
+    schedule = await client.set_schedule(BatteryMode.IDLE)
     assert schedule.entries
     # The action went through while the hung answer was still trickling: it waited for the
     # deadline of the poll's request, not for the device.
@@ -224,11 +225,11 @@ async def test_a_write_is_never_retried(device: FakeDevice, make_client: Any) ->
     device.route("POST", "/console.json", reset)
     client = make_client()
     with pytest.raises(HomevoltOutcomeUnknownError):
-        await client.idle()
+        await client.set_schedule(BatteryMode.IDLE)
     assert len(device.posts("/console.json")) == 1
     device.text("/console.json", "busy", status=503, method="POST")
     with pytest.raises(HomevoltOutcomeUnknownError):
-        await client.idle()
+        await client.set_schedule(BatteryMode.IDLE)
     assert len(device.posts("/console.json")) == 2
 
 

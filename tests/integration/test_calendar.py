@@ -218,7 +218,7 @@ async def test_odd_entries_from_the_device(
             }
         ),
     )
-    freezer.tick(timedelta(seconds=61))  # the schedule is read every minute
+    freezer.tick(timedelta(seconds=121))  # the schedule is read every 2 minutes
     await entry.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     first = await _events(hass, hours=24 * 400)

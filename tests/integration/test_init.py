@@ -10,10 +10,12 @@ from homeassistant.const import CONF_PASSWORD, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.homevolt_local_api.const import DOMAIN
+from simulator.model import Entry
 from tests.integration.conftest import StartSim, control, entry_for, setup_entry
 
 
@@ -128,13 +130,32 @@ async def test_requests_per_hour_at_defaults(
         await _tick(hass, freezer, 15)
     counts = dict(sim.requests)
     assert counts["GET /ems.json"] == 240
-    # The slower endpoints follow their own tiers; the total stays below core's 480/h.
-    assert counts["GET /schedule.json"] == 60
+    # The slower endpoints follow their own tiers; the total stays below 60 % of core's 480/h.
+    # The simulator's schedule changes at none of these moments: only the 2-minute tier reads it.
+    assert counts["GET /schedule.json"] == 30
     assert counts["GET /status.json"] == 12
-    assert counts["GET /error_report.json"] == 12
+    assert "GET /error_report.json" not in counts  # nothing an owner sees needs it
     assert counts.get("GET /params.json", 0) <= 1
     assert counts["GET /ota_manifest.json"] == 2
-    assert sum(counts.values()) <= 330
+    assert sum(counts.values()) <= 288
+
+
+async def test_schedule_read_when_its_next_change_is_due(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    # An entry that starts 40 s after set-up: well inside the schedule's 2-minute tier.
+    starts = int(dt_util.utcnow().timestamp()) + 40
+    sim.system.schedule.append(Entry(id=99, start=starts, end=starts + 3600, type=0))
+    await setup_entry(hass, entry_for(sim))
+    before = sim.requests["GET /schedule.json"]
+    await _tick(hass, freezer, 15)
+    await _tick(hass, freezer, 15)
+    assert sim.requests["GET /schedule.json"] == before
+    await _tick(hass, freezer, 15)  # the entry has started: what runs now is read at once
+    assert sim.requests["GET /schedule.json"] == before + 1
+    await _tick(hass, freezer, 15)
+    assert sim.requests["GET /schedule.json"] == before + 1
 
 
 async def test_states_written_only_on_change(
@@ -236,7 +257,7 @@ async def test_odd_secondary_endpoint_does_not_take_sensors_down(
     assert hass.states.get("sensor.homevolt_schedule_source").state == "remote"
     # schedule.json starts answering nonsense; ems.json is fine.
     sim.system.schedule_id = 42  # type: ignore[assignment]
-    await _tick(hass, freezer, 60)
+    await _tick(hass, freezer, 120)  # schedule.json's tier; a failed read is retried each minute
     assert hass.states.get("sensor.homevolt_state_of_charge").state != STATE_UNAVAILABLE
     assert hass.states.get("sensor.homevolt_schedule_source").state == STATE_UNAVAILABLE
     assert caplog.text.count("Ignoring schedule until it can be read") == 1

@@ -182,7 +182,6 @@ async def test_diagnostics_redacted(
         "status.json",
         "schedule.json",
         "params.json",
-        "error_report.json",
         "ota_manifest.json",
     }
     assert result["parsed"]["ems"]["units"][0]["state_of_charge"] > 0

@@ -165,7 +165,7 @@ async def test_console_commands(start_sim: Any, client_for: Any, control_for: An
     sim = await start_sim()
     client, control = client_for(sim), control_for(sim)
     await client.set_local_mode(True)
-    await client.idle()
+    await client.set_schedule(BatteryMode.IDLE)
     zone = ZoneInfo("Europe/Stockholm")
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
     end = start + timedelta(hours=2)

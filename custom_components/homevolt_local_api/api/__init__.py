@@ -1,7 +1,7 @@
 """A typed async client for the Homevolt local API. It imports nothing from Home Assistant."""
 
 from .client import HomevoltClient, normalize_host
-from .const import BatteryMode, OtaState, ScheduleSource, SensorFunction, SensorKind
+from .const import BatteryMode, OtaState, ScheduleSource, SensorFunction
 from .exceptions import (
     HomevoltAuthenticationError,
     HomevoltCommandError,
@@ -20,7 +20,6 @@ from .models import (
     EmsData,
     ErrorReportItem,
     FirmwareUpdate,
-    Node,
     Parameter,
     Parameters,
     Phase,
@@ -51,7 +50,6 @@ __all__ = [
     "HomevoltTimeoutError",
     "HomevoltUnsupportedError",
     "HomevoltValidationError",
-    "Node",
     "OtaState",
     "Parameter",
     "Parameters",
@@ -61,7 +59,6 @@ __all__ = [
     "ScheduleLimits",
     "ScheduleSource",
     "SensorFunction",
-    "SensorKind",
     "Status",
     "Unit",
     "Voltages",

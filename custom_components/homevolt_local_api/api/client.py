@@ -7,7 +7,7 @@ import json
 import logging
 import math
 import re
-from typing import Any, Self
+from typing import Any
 import zlib
 
 import aiohttp
@@ -24,7 +24,6 @@ from .const import (
     PATH_CONSOLE,
     PATH_EMS,
     PATH_ERROR_REPORT,
-    PATH_NODES,
     PATH_OTA_MANIFEST,
     PATH_PARAMS,
     PATH_SCHEDULE,
@@ -52,7 +51,6 @@ from .models import (
     ErrorReportItem,
     FirmwareUpdate,
     Json,
-    Node,
     Parameters,
     ParamValue,
     Plausibility,
@@ -62,7 +60,6 @@ from .models import (
     Status,
     parse_ems,
     parse_error_report,
-    parse_nodes,
     parse_ota_manifest,
     parse_params,
     parse_schedule,
@@ -149,20 +146,6 @@ class HomevoltClient:
         self._request_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
         self._ems: EmsData | None = None
-
-    @classmethod
-    def create(cls, host: str, password: str | None = None, **kwargs: object) -> Self:
-        """Create a client with its own session (for scripts; close it with `close()`)."""
-        return cls(host, password, session=aiohttp.ClientSession(), **kwargs)  # type: ignore[arg-type]
-
-    async def close(self) -> None:
-        """Close the session (only for clients made by `create`)."""
-        await self._session.close()
-
-    @property
-    def is_https(self) -> bool:
-        """Whether the client talks HTTPS."""
-        return self.base_url.scheme == "https"
 
     # ----------------------------------------------------------------------------------------
     # transport
@@ -258,10 +241,6 @@ class HomevoltClient:
     async def error_report(self) -> tuple[ErrorReportItem, ...]:
         """Read error_report.json: the device's self-checks."""
         return parse_error_report(await self._get_json(PATH_ERROR_REPORT), self.plausibility)
-
-    async def nodes(self) -> tuple[Node, ...]:
-        """Read nodes.json: the paired radio nodes (CT clamps)."""
-        return parse_nodes(await self._get_json(PATH_NODES), self.plausibility)
 
     async def ota_manifest(self) -> tuple[FirmwareUpdate, ...]:
         """Read ota_manifest.json: installed and offered firmware, and an update's progress."""
@@ -446,10 +425,6 @@ class HomevoltClient:
         return await self.add_schedule_entry(
             BatteryMode.INVERTER_DISCHARGE, datetime.now(UTC), until, **limits
         )
-
-    async def idle(self) -> Schedule:
-        """Stop charging and discharging (sched_set 0)."""
-        return await self.set_schedule(BatteryMode.IDLE)
 
     async def set_parameter(
         self, name: str, value: ParamValue, *, persist: bool = True

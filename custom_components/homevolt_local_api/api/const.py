@@ -11,7 +11,6 @@ PATH_STATUS: Final = "/status.json"
 PATH_SCHEDULE: Final = "/schedule.json"
 PATH_PARAMS: Final = "/params.json"
 PATH_ERROR_REPORT: Final = "/error_report.json"
-PATH_NODES: Final = "/nodes.json"
 PATH_CONSOLE: Final = "/console.json"
 PATH_OTA_MANIFEST: Final = "/ota_manifest.json"
 
@@ -81,15 +80,6 @@ class SensorFunction(StrEnum):
     LOAD = "load"
     BATTERY = "battery"
     UNSPECIFIED = "unspecified"
-
-
-class SensorKind(StrEnum):
-    """How a sensor measures (documented firmware only)."""
-
-    PULSE_CT = "pulse_ct"
-    EMS = "ems"
-    VIRTUAL = "virtual"
-    UNKNOWN = "unknown"
 
 
 class ScheduleSource(StrEnum):

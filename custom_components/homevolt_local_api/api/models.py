@@ -19,7 +19,6 @@ from .const import (
     OtaState,
     ScheduleSource,
     SensorFunction,
-    SensorKind,
 )
 from .exceptions import HomevoltResponseError
 
@@ -68,6 +67,12 @@ class Plausibility:
     def __init__(self) -> None:
         """Start with every field plausible."""
         self._implausible: set[str] = set()
+
+    def passed(self, path: str, key: str) -> None:
+        """A field read well: warn again if it reads implausibly later."""
+        # Most reads pass while nothing is implausible: then there is no name to build.
+        if self._implausible:
+            self._implausible.discard(f"{path}.{key}")
 
     def check(self, field: str, value: float, low: float, high: float) -> float | None:
         """The value when it is finite and in [low, high]; else None, warned about once."""
@@ -146,12 +151,26 @@ class _Obj:
         self, key: str, scale: float = 1.0, *, valid: tuple[float, float] = (-math.inf, math.inf)
     ) -> float | None:
         """A number, scaled; None when missing or outside `valid` (in the scaled unit)."""
-        number = self.raw_num(key)
+        value = self._data.get(key)
+        if value is None:
+            return None
+        # The common cases first, read directly; anything else (a bool, text) goes the long way.
+        number: float | None
+        if isinstance(value, float):
+            number = value
+        elif isinstance(value, int) and not isinstance(value, bool):
+            number = _as_float(value)
+        else:
+            number = self.raw_num(key)  # raises: not a number
         if number is None:
             return None
         if scale != 1.0 and math.isfinite(number):
             number *= scale
-        return self.checker.check(f"{self.path}.{key}", number, *valid)
+        low, high = valid
+        if low <= number <= high and math.isfinite(number):
+            self.checker.passed(self.path, key)
+            return number
+        return self.checker.check(f"{self.path}.{key}", number, low, high)
 
     def raw_num(self, key: str) -> float | None:
         """A number as sent, not yet checked against a range (may be infinite)."""
@@ -178,7 +197,11 @@ class _Obj:
             raise self._fail(key, "a whole number", value)
         if isinstance(value, float) and not value.is_integer():
             raise self._fail(key, "a whole number", value)
-        if self.checker.check(f"{self.path}.{key}", _as_float(value), *valid) is None:
+        number = _as_float(value)
+        low, high = valid
+        if low <= number <= high and math.isfinite(number):
+            self.checker.passed(self.path, key)
+        elif self.checker.check(f"{self.path}.{key}", number, low, high) is None:
             return None
         return int(value)
 
@@ -467,7 +490,6 @@ class CtSensor:
     """A CT clamp or virtual sensor: grid, solar, house load or a unit's own meter."""
 
     function: SensorFunction
-    kind: SensorKind
     euid: str
     node_id: int | None
     available: bool
@@ -822,13 +844,13 @@ def _parse_unit(unit: _Obj) -> Unit:
     )
 
 
-def _enum[E: (SensorFunction, SensorKind)](enum: type[E], value: str | None, default: E) -> E:
+def _function(value: str | None) -> SensorFunction:
     if value is None:
-        return default
+        return SensorFunction.UNSPECIFIED
     try:
-        return enum(value.lower())
+        return SensorFunction(value.lower())
     except ValueError:
-        return default
+        return SensorFunction.UNSPECIFIED
 
 
 def _parse_sensor(sensor: _Obj) -> CtSensor:
@@ -844,8 +866,7 @@ def _parse_sensor(sensor: _Obj) -> CtSensor:
         for phase in sensor.objs("phase")
     )
     return CtSensor(
-        function=_enum(SensorFunction, function, SensorFunction.UNSPECIFIED),
-        kind=_enum(SensorKind, sensor.opt_str("sensor_type"), SensorKind.UNKNOWN),
+        function=_function(function),
         euid=sensor.opt_id("euid") or "",
         node_id=sensor.opt_int("node_id"),
         available=sensor.opt_bool("available") is not False,
@@ -916,18 +937,11 @@ class Status:
     """None while the device reports an impossible one."""
     esp_firmware: str | None
     radio_firmware: str | None
-    wifi_connected: bool | None
     wifi_rssi: float | None
-    wifi_ssid: str | None
-    ip_address: str | None
-    lte_connected: bool | None
     lte_rssi: float | None
     """dBm."""
-    lte_operator: str | None
     cloud_connected: bool | None
     ota_in_progress: bool | None
-    ems_firmware: str | None
-    inverter_firmware: str | None
 
 
 def parse_status(data: Json, checker: Plausibility | None = None) -> Status:
@@ -937,26 +951,15 @@ def parse_status(data: Json, checker: Plausibility | None = None) -> Status:
     wifi = root.opt_obj("wifi_status")
     lte = root.opt_obj("lte_status")
     mqtt = root.opt_obj("mqtt_status")
-    ems = root.opt_obj("ems_status")
-    ems_info = ems.opt_obj("ems_info") if ems else None
-    inverter = ems.opt_obj("inverter_info") if ems else None
     uptime_ms = root.num("up_time", valid=UPTIME_MS)
-    operator = lte.opt_str("operator_name") if lte else None
     return Status(
         uptime=None if uptime_ms is None else timedelta(milliseconds=uptime_ms),
         esp_firmware=firmware.opt_str("esp") if firmware else None,
         radio_firmware=firmware.opt_str("efr") if firmware else None,
-        wifi_connected=wifi.opt_bool("connected") if wifi else None,
         wifi_rssi=wifi.opt_num("rssi", valid=SIGNAL) if wifi else None,
-        wifi_ssid=wifi.opt_str("ssid") if wifi else None,
-        ip_address=(wifi.opt_str("ip") or None) if wifi else None,
-        lte_connected=lte.opt_bool("pdp_active") if lte else None,
         lte_rssi=lte.opt_num("rssi_db", valid=SIGNAL) if lte else None,
-        lte_operator=operator.strip('"') if operator else None,
         cloud_connected=mqtt.opt_bool("connected") if mqtt else None,
         ota_in_progress=root.opt_bool("ota_update_running"),
-        ems_firmware=ems_info.opt_str("fw_version") if ems_info else None,
-        inverter_firmware=inverter.opt_str("fw_version") if inverter else None,
     )
 
 
@@ -1166,7 +1169,7 @@ def parse_params(data: Json, checker: Plausibility | None = None) -> Parameters:
 
 
 # --------------------------------------------------------------------------------------------
-# error_report.json and nodes.json
+# error_report.json
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1197,47 +1200,6 @@ def parse_error_report(
         )
         for item in _root_list(data, "error_report.json", checker or Plausibility())
     )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Node:
-    """A radio node paired with the unit (CT clamps)."""
-
-    node_id: int
-    eui: str | None
-    model: str | None
-    firmware: str | None
-    available: bool
-    rssi: float | None
-    average_rssi: float | None
-    packet_delivery: float | None
-    last_seen: timedelta | None
-
-
-def parse_nodes(data: Json, checker: Plausibility | None = None) -> tuple[Node, ...]:
-    """Parse nodes.json."""
-    nodes = []
-    for item in _root_list(data, "nodes.json", checker or Plausibility()):
-        last_seen = item.raw_num("last_seen_ms")
-        nodes.append(
-            Node(
-                node_id=item.int_("node_id"),
-                eui=item.opt_id("eui"),
-                model=item.opt_str("model") or item.opt_str("product_model"),
-                firmware=item.opt_str("version"),
-                available=item.opt_bool("available") is not False,
-                rssi=item.opt_num("rssi", valid=SIGNAL),
-                average_rssi=item.opt_num("average_rssi", valid=SIGNAL),
-                packet_delivery=item.opt_num("pdr", valid=PERCENT),
-                # 2^31-1 ms means "never".
-                last_seen=(
-                    timedelta(milliseconds=last_seen)
-                    if last_seen is not None and 0 <= last_seen < 2_147_483_647
-                    else None
-                ),
-            )
-        )
-    return tuple(nodes)
 
 
 # --------------------------------------------------------------------------------------------

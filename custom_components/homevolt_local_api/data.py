@@ -1,0 +1,122 @@
+"""What the integration knows of a system, and the devices that make it up."""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from .api import (
+    BatteryModule,
+    CtSensor,
+    EmsData,
+    FirmwareUpdate,
+    Parameters,
+    Schedule,
+    SensorFunction,
+    Status,
+    Unit,
+)
+from .const import DOMAIN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HomevoltData:
+    """Everything read from the device, each part as fresh as its polling tier."""
+
+    ems: EmsData
+    system_id: str
+    """The identity of the whole system: its leader's id when it was set up, also after
+    another unit has taken the lead."""
+    status: Status | None = None
+    schedule: Schedule | None = None
+    params: Parameters | None = None
+    firmware_updates: tuple[FirmwareUpdate, ...] | None = None
+    fetched: dict[str, datetime] = field(default_factory=dict)
+    cluster: bool = False
+    """Whether the system has several units; it stays one when units drop out of a poll."""
+    unreadable: frozenset[str] = frozenset()
+    """Parts whose last read failed: they are None, and the entities reading them unavailable."""
+    units_missing: frozenset[str] = frozenset()
+    """Units of this system (not yet removed) that this poll did not report."""
+
+
+def is_clamp(sensor: CtSensor) -> bool:
+    """Whether a sensor is a physical clamp (the load and battery meters are computed)."""
+    return (
+        sensor.function not in (SensorFunction.LOAD, SensorFunction.BATTERY)
+        and not sensor.is_empty_slot
+    )
+
+
+def clamps(data: HomevoltData) -> list[CtSensor]:
+    """The physical clamps, each once (a repeated key would give duplicate unique ids)."""
+    found: dict[str, CtSensor] = {}
+    for sensor in data.ems.sensors:
+        if is_clamp(sensor):
+            found.setdefault(sensor.key, sensor)
+    return list(found.values())
+
+
+def unit_identifier(unit: Unit) -> tuple[str, str]:
+    """The device of a unit."""
+    return (DOMAIN, unit.ecu_id)
+
+
+def cluster_system_identifier(system_id: str) -> tuple[str, str]:
+    """The device carrying a cluster's totals."""
+    return (DOMAIN, f"{system_id}_system")
+
+
+def system_identifier(data: HomevoltData) -> tuple[str, str]:
+    """The system device of a cluster; a single unit is its own system."""
+    if data.cluster:
+        return cluster_system_identifier(data.system_id)
+    return unit_identifier(data.ems.leader)
+
+
+def module_identifier(unit: Unit, module: BatteryModule) -> tuple[str, str]:
+    """The device of a battery module."""
+    return (DOMAIN, f"{unit.ecu_id}_module_{module.index}")
+
+
+def clamp_identifier(data: HomevoltData, sensor: CtSensor) -> tuple[str, str]:
+    """The device of a CT clamp."""
+    return (DOMAIN, f"{data.system_id}_{sensor.key}")
+
+
+def current_device_identifiers(data: HomevoltData) -> set[tuple[str, str]]:
+    """Every device the data describes now."""
+    found = {system_identifier(data)}
+    for unit in data.ems.units:
+        found.add(unit_identifier(unit))
+        found.update(module_identifier(unit, module) for module in unit.modules)
+    found.update(clamp_identifier(data, sensor) for sensor in clamps(data))
+    return found
+
+
+def keep_unchanged(before: EmsData, ems: EmsData) -> EmsData:
+    """A new read of ems.json in which every unchanged unit, module and clamp is the old object.
+
+    Entities compare their part by identity: an unchanged one then costs next to nothing.
+    """
+    if ems == before:
+        return before
+    old_units = {unit.ecu_id: unit for unit in before.units}
+    units = tuple(_same_unit(old_units.get(unit.ecu_id), unit) for unit in ems.units)
+    old_sensors = {(sensor.function, sensor.euid): sensor for sensor in before.sensors}
+    sensors = tuple(
+        old if (old := old_sensors.get((sensor.function, sensor.euid))) == sensor else sensor
+        for sensor in ems.sensors
+    )
+    return replace(ems, units=units, sensors=sensors)
+
+
+def _same_unit(before: Unit | None, unit: Unit) -> Unit:
+    if before is None:
+        return unit
+    if before == unit:
+        return before
+    old = before.modules
+    modules = tuple(
+        old[index] if index < len(old) and old[index] == module else module
+        for index, module in enumerate(unit.modules)
+    )
+    return replace(unit, modules=modules)
