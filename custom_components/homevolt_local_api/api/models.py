@@ -73,7 +73,7 @@ class Plausibility:
         """The value when it is finite and in [low, high]; else None, warned about once."""
         if math.isfinite(value) and low <= value <= high:
             self._implausible.discard(field)
-            return value
+            return value + 0.0  # -0.0 would be shown as "-0"
         if field not in self._implausible:
             self._implausible.add(field)
             _LOGGER.warning(
@@ -549,8 +549,11 @@ class EmsData:
     def state_of_charge(self) -> float | None:
         """%, weighted by each unit's rated capacity (a plain mean when one is unknown).
 
-        A unit in fault that does not report its SOC is left out.
+        A unit in fault that does not report its SOC is left out; a running unit whose SOC
+        is unknown (implausible) makes the system's unknown too.
         """
+        if any(unit.state_of_charge is None and not unit.is_faulted for unit in self.units):
+            return None
         known = [unit for unit in self.units if unit.state_of_charge is not None]
         if not known:
             return None
@@ -565,6 +568,8 @@ class EmsData:
     @property
     def battery_power(self) -> float | None:
         """W, + = discharging, all units (a unit in fault without a reading gives none)."""
+        if any(unit.power is None and not unit.is_faulted for unit in self.units):
+            return None  # a running unit's power is implausible: the sum would be wrong
         powers = [unit.power for unit in self.units if unit.power is not None]
         return sum(powers) if powers else None
 
