@@ -5,11 +5,14 @@ from datetime import timedelta
 import json
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -17,6 +20,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.homevolt_local_api.api import BatteryMode
+from custom_components.homevolt_local_api.const import DOMAIN
 from simulator.server import Simulator
 from tests.hostile import HostileProxy
 from tests.integration.conftest import StartSim, entry_for, setup_entry
@@ -75,5 +80,42 @@ async def test_a_deeply_nested_answer_never_breaks_diagnostics(
     assert "junk" not in diagnostics["raw"]["status.json"]  # the last good answer
     json.dumps(diagnostics)
     # (aiohttp's access log cannot format the frozen clock's time: not ours.)
+    ours = [r for r in caplog.records if not r.name.startswith(("aiohttp", "asyncio"))]
+    assert not [r for r in ours if r.exc_info and r.levelno >= logging.ERROR]
+
+
+async def test_a_write_whose_read_back_hangs_is_sent_once_and_says_so(
+    hass: HomeAssistant,
+    sim: Simulator,
+    proxy: HostileProxy,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with patch("custom_components.homevolt_local_api.api.client.REQUEST_DEADLINE", 0.3):
+        entry = await setup_entry(hass, entry_for(sim, **{CONF_HOST: proxy.url}))
+        await hass.services.async_call(
+            "switch", "turn_on", {"entity_id": "switch.homevolt_local_mode"}, blocking=True
+        )
+        device = next(
+            device
+            for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+            if device.via_device_id is None
+        )
+        # ems.json answers; schedule.json hangs past the deadline, so the read-back cannot end.
+        proxy.hang_seconds = 2.0
+        proxy.faults["/schedule.json"] = "hang"
+        posts = proxy.requests["POST /console.json"]
+        with pytest.raises(HomeAssistantError) as raised:
+            await hass.services.async_call(
+                DOMAIN, "charge", {"device_id": device.id, "power": 1000}, blocking=True
+            )
+        # Not "the battery did not carry out the command": it may well have.
+        assert raised.value.translation_key == "outcome_unknown"
+        assert proxy.requests["POST /console.json"] == posts + 1  # sent once, never again
+        del proxy.faults["/schedule.json"]
+        # The write had gone through, once.
+        schedule = await entry.runtime_data.coordinator.client.schedule()
+    newest = max(schedule.entries, key=lambda item: item.id)
+    assert newest.mode is BatteryMode.INVERTER_CHARGE
+    assert newest.limits.setpoint == 1000
     ours = [r for r in caplog.records if not r.name.startswith(("aiohttp", "asyncio"))]
     assert not [r for r in ours if r.exc_info and r.levelno >= logging.ERROR]

@@ -320,8 +320,10 @@ class HomevoltClient:
                     f"{what}: the device did not answer and its state could not be read; "
                     "the command was not resent"
                 ) from sent_unknown
-            raise HomevoltCommandError(
-                f"{what}: sent, but the result could not be read back"
+            # The device accepted the command: it may well have carried it out.
+            raise HomevoltOutcomeUnknownError(
+                f"{what}: sent, but the result could not be read back; "
+                "the command was not resent"
             ) from err
         problem = verify(state)
         if problem is None:
