@@ -322,8 +322,7 @@ class HomevoltClient:
                 ) from sent_unknown
             # The device accepted the command: it may well have carried it out.
             raise HomevoltOutcomeUnknownError(
-                f"{what}: sent, but the result could not be read back; "
-                "the command was not resent"
+                f"{what}: sent, but the result could not be read back; the command was not resent"
             ) from err
         problem = verify(state)
         if problem is None:
