@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -72,3 +73,49 @@ async def test_odd_limits_are_refused_in_words(
     with pytest.raises(ServiceValidationError):
         await hass.services.async_call("calendar", "create_event", data, blocking=True)
     assert sim.requests["POST /console.json"] == before
+
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        # Across spring forward (02:00 becomes 03:00) and fall back (03:00 becomes 02:00).
+        (datetime(2027, 3, 28, 1, 30), datetime(2027, 3, 28, 4, 30)),
+        (datetime(2027, 10, 31, 1, 30), datetime(2027, 10, 31, 3, 30)),
+    ],
+    ids=["march", "october"],
+)
+async def test_events_across_daylight_saving_land_at_the_right_instants(
+    hass: HomeAssistant, sim: Simulator, start: datetime, end: datetime
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Stockholm")  # the device's zone too
+    await setup_entry(hass, entry_for(sim))
+    await _local(hass)
+    start, end = start.replace(tzinfo=STOCKHOLM), end.replace(tzinfo=STOCKHOLM)
+    # Given in another zone, with a Swedish title and a note line copied from an event.
+    await hass.services.async_call(
+        "calendar",
+        "create_event",
+        {
+            "entity_id": CALENDAR,
+            "summary": "Nätladdning",
+            "start_date_time": start.astimezone(ZoneInfo("America/New_York")),
+            "end_date_time": end.astimezone(ZoneInfo("America/New_York")),
+            "description": "setpoint=1000\nentry_id=99",
+        },
+        blocking=True,
+    )
+    added = sim.system.schedule[-1]
+    assert (added.start, added.end) == (int(start.timestamp()), int(end.timestamp()))
+    events = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {"entity_id": CALENDAR, "start_date_time": start, "end_date_time": end},
+        blocking=True,
+        return_response=True,
+    )
+    (event,) = [e for e in events[CALENDAR]["events"] if e["summary"] == "Grid charge"]
+    assert datetime.fromisoformat(event["start"]) == start
+    assert datetime.fromisoformat(event["end"]) == end
