@@ -5,7 +5,12 @@ from typing import Any
 
 import pytest
 
-from custom_components.homevolt_local_api.api.models import parse_ems
+from custom_components.homevolt_local_api.api import HomevoltResponseError
+from custom_components.homevolt_local_api.api.models import (
+    parse_ems,
+    parse_ota_manifest,
+    parse_schedule,
+)
 from tests.conftest import load_fixture
 
 
@@ -53,3 +58,51 @@ def test_negative_zero_reads_as_zero(field: str) -> None:
     )
     assert value == 0
     assert str(value) == "0.0"  # shown as "0", never "-0"
+
+
+# A firmware that sends one measurement as text or as a boolean loses that value, not the
+# whole answer (and with it every entity of ems.json).
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("soc_avg", True), ("soc_avg", "12.5"), ("power", "12.5"), ("sys_temp", False)],
+)
+def test_a_measurement_of_the_wrong_type_is_unknown_alone(
+    field: str, value: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = _ems()
+    bad = _ems(**{field: value})
+    read = {
+        "soc_avg": lambda ems: ems.units[0].state_of_charge,
+        "power": lambda ems: ems.units[0].power,
+        "sys_temp": lambda ems: ems.units[0].temperature,
+    }[field]
+    assert read(good) is not None
+    assert read(bad) is None
+    assert bad.units[1] == good.units[1]
+    assert bad.grid_power == good.grid_power
+    assert caplog.text.count(f"ems_data.{field}") == 1
+
+
+def test_a_counter_of_the_wrong_type_is_unknown_alone() -> None:
+    payload = copy.deepcopy(load_fixture("ems_2026_cluster.json"))
+    payload["ems"][0]["bms_data"][0]["cycle_count"] = "12"
+    ems = parse_ems(payload)
+    assert ems.units[0].modules[0].cycle_count is None
+    assert ems.units[0].state_of_charge is not None
+
+
+def test_ids_of_the_wrong_type_are_still_refused() -> None:
+    payload = copy.deepcopy(load_fixture("schedule_local.json"))
+    payload["schedule"][0]["id"] = "1"
+    with pytest.raises(HomevoltResponseError):
+        parse_schedule(payload)
+
+
+def test_an_update_progress_as_text_is_unknown_alone() -> None:
+    payload = copy.deepcopy(load_fixture("ota_manifest_doc.json"))
+    good = parse_ota_manifest(payload)
+    payload["updates"][0]["progress_percent"] = "50"
+    (update, *others) = parse_ota_manifest(payload)
+    assert update.progress is None
+    assert update.current_version == good[0].current_version
+    assert others == list(good[1:])

@@ -85,6 +85,17 @@ class Plausibility:
             )
         return None
 
+    def wrong_type(self, field: str, expected: str, value: object) -> None:
+        """None for a value of the wrong type (text or a boolean for a number), warned once."""
+        if field not in self._implausible:
+            self._implausible.add(field)
+            _LOGGER.warning(
+                "Ignoring %s: expected %s, got %s; it is unknown until it reads well again",
+                field,
+                expected,
+                _describe(value),
+            )
+
     @property
     def implausible(self) -> frozenset[str]:
         """The fields that read implausibly last time."""
@@ -159,7 +170,9 @@ class _Obj:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self._fail(key, "a number", value)
+            # One measurement of the wrong type loses that value, not the whole answer.
+            self.checker.wrong_type(f"{self.path}.{key}", "a number", value)
+            return None
         return _as_float(value)
 
     def num(
@@ -175,7 +188,8 @@ class _Obj:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self._fail(key, "a whole number", value)
+            self.checker.wrong_type(f"{self.path}.{key}", "a whole number", value)
+            return None
         if isinstance(value, float) and not value.is_integer():
             raise self._fail(key, "a whole number", value)
         if self.checker.check(f"{self.path}.{key}", _as_float(value), *valid) is None:
@@ -185,6 +199,8 @@ class _Obj:
     def int_(self, key: str, *, valid: tuple[int, int] = WHOLE) -> int:
         """A whole number that must be there and in range: an id or a type."""
         value = self._get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._fail(key, "a whole number", value)  # an id or type: never guessed
         number = self.opt_int(key, valid=valid)
         if number is None:
             raise self._fail(key, "a whole number in range", value)
