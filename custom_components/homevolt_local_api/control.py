@@ -242,6 +242,27 @@ class HomevoltControl:
                 translation_placeholders={"mode": mode_label(mode), "field": named["setpoint"]},
             )
 
+    def _check_carried_setpoint(self, mode: BatteryMode, limits: ScheduleLimits) -> None:
+        """Refuse a setpoint in force the new mode cannot take, saying where it came from."""
+        low, high = self.setpoint_bounds(mode)
+        setpoint = limits.setpoint
+        if (
+            mode in SETPOINT_MODES
+            and self.rated_power
+            and setpoint is not None
+            and not low <= setpoint <= high
+        ):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="setpoint_does_not_fit",
+                translation_placeholders={
+                    "mode": mode_label(mode),
+                    "value": str(setpoint),
+                    "min": str(low),
+                    "max": str(high),
+                },
+            )
+
     @callback
     def forget_solved_issue(self) -> None:
         """Withdraw the repair issue once local mode is on, however it was turned on."""
@@ -270,6 +291,7 @@ class HomevoltControl:
             if limits is None:
                 entry = self.current_entry()
                 limits = entry.limits if entry else ScheduleLimits()
+                self._check_carried_setpoint(mode, limits)
             self._check_limits(mode, limits)
             self._require_local_mode()
             self._show(await self.client.set_schedule(mode, **_as_kwargs(limits)))
