@@ -106,3 +106,20 @@ def test_an_update_progress_as_text_is_unknown_alone() -> None:
     assert update.progress is None
     assert update.current_version == good[0].current_version
     assert others == list(good[1:])
+
+
+@pytest.mark.parametrize(("soc_avg", "percent"), [(0, 0.0), (10000, 100.0), (-0.0, 0.0)])
+def test_soc_at_its_very_ends_is_shown(soc_avg: float, percent: float) -> None:
+    ems = _ems(soc_avg=soc_avg)
+    assert ems.units[0].state_of_charge == percent
+    assert ems.state_of_charge is not None
+
+
+def test_a_timestamp_in_2100_is_kept_and_one_past_2200_is_not() -> None:
+    payload = copy.deepcopy(load_fixture("ems_2026_cluster.json"))
+    payload["ts"] = 4102444800  # 2100-01-01, seconds
+    assert parse_ems(payload).timestamp is not None
+    payload["ts"] = 7258118400 * 1000  # 2200-01-01, milliseconds
+    assert parse_ems(payload).timestamp is not None
+    payload["ts"] = 7258118401 * 1000
+    assert parse_ems(payload).timestamp is None

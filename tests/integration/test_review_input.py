@@ -54,7 +54,7 @@ async def test_a_mode_that_cannot_take_the_setpoint_in_force_says_so(
     )
     assert hass.states.get("number.homevolt_power_setpoint").attributes["min"] == -6000
     before = sim.requests["POST /console.json"]
-    # ... the owner picks grid charge: the −6000 W in force does not fit it. Not "setpoint
+    # ... the owner picks grid charge: the -6000 W in force does not fit it. Not "setpoint
     # must be between …", a field the owner never typed, but what is in force and what to do.
     with pytest.raises(ServiceValidationError) as caught:
         await hass.services.async_call(
