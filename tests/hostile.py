@@ -93,6 +93,8 @@ class HostileProxy:
         self.faults: dict[str, str] = {}
         self.mutations: dict[str, Mutation] = {}
         self.requests: Counter[str] = Counter()
+        self.served: Counter[str] = Counter()
+        """Faults actually served, by name (a fault set on a path nobody asked for is not)."""
         self.hang_seconds = 30.0
         self.trickle_interval = 0.05
         self._counts: Counter[str] = Counter()
@@ -118,6 +120,12 @@ class HostileProxy:
         if self._session is not None:
             await self._session.close()
 
+    def clear(self) -> None:
+        """No faults or mutations; a fault limited to N requests counts afresh when set again."""
+        self.faults.clear()
+        self.mutations.clear()
+        self._counts.clear()
+
     def _fault(self, path: str) -> str | None:
         fault = self.faults.get(path) or self.faults.get("*")
         if fault is None:
@@ -133,6 +141,10 @@ class HostileProxy:
         path = request.path
         self.requests[f"{request.method} {path}"] += 1
         fault = self._fault(path)
+        if fault is not None:
+            self.served[fault] += 1
+        if path in self.mutations:
+            self.served["mutation"] += 1
         if fault in ("500", "502", "503", "504"):
             return web.Response(status=int(fault), text="error")
         if fault == "reset":

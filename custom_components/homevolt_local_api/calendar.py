@@ -37,7 +37,9 @@ OPEN_END = timedelta(days=365)
 # The languages whose mode names an event title may use (those of translations/).
 LANGUAGES = ("en", "sv", "nb", "da", "fi", "de", "nl")
 ENTRY_ID = "entry_id"
-_LIMIT = re.compile(r"^\s*([a-z_]+)\s*[=:]\s*(-?\d+)\s*(?:w|%)?\s*$", re.IGNORECASE)
+# ASCII digits, few enough for int(): "²" or 5000 digits would raise a raw ValueError.
+_LIMIT = re.compile(r"^\s*([a-z_]+)\s*[=:]\s*(-?\d{1,12})\s*(?:w|%)?\s*$", re.IGNORECASE | re.ASCII)
+_ENTRY_UID = re.compile(r"^[0-9]{1,10}$", re.ASCII)
 
 
 def describe(entry: ScheduleEntry) -> str:
@@ -202,11 +204,11 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
         recurrence_id: str | None = None,
         recurrence_range: str | None = None,
     ) -> None:
-        if not uid.isdigit():
+        if not _ENTRY_UID.match(uid):
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="unknown_entry",
-                translation_placeholders={"entry": uid},
+                translation_placeholders={"entry": uid[:40]},
             )
         await self.control.delete_entry(int(uid))
 

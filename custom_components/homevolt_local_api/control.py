@@ -118,7 +118,8 @@ class HomevoltControl:
         self.client = coordinator.client
         self._pending: dict[str, Any] = {}
         self._batch: asyncio.Future[None] | None = None
-        # One batch at a time: the next one reads the limits the previous one read back.
+        # One schedule write at a time, batches included: each reads the entry in force only
+        # once the previous write's read-back is shown, so none re-issues a replaced mode.
         self._batch_lock = asyncio.Lock()
         self._rated_power = 0  # the whole system's, as last read with every unit present
 
@@ -249,6 +250,27 @@ class HomevoltControl:
                 translation_placeholders={"mode": mode_label(mode), "field": named["setpoint"]},
             )
 
+    def _check_carried_setpoint(self, mode: BatteryMode, limits: ScheduleLimits) -> None:
+        """Refuse a setpoint in force the new mode cannot take, saying where it came from."""
+        low, high = self.setpoint_bounds(mode)
+        setpoint = limits.setpoint
+        if (
+            mode in SETPOINT_MODES
+            and self.rated_power
+            and setpoint is not None
+            and not low <= setpoint <= high
+        ):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="setpoint_does_not_fit",
+                translation_placeholders={
+                    "mode": mode_label(mode),
+                    "value": str(setpoint),
+                    "min": str(low),
+                    "max": str(high),
+                },
+            )
+
     @callback
     def forget_solved_issue(self) -> None:
         """Withdraw the repair issue once local mode is on, however it was turned on."""
@@ -273,12 +295,14 @@ class HomevoltControl:
 
         Without limits, those of the entry in force carry over, the cloud's plan's included.
         """
-        if limits is None:
-            entry = self.current_entry()
-            limits = entry.limits if entry else ScheduleLimits()
-        self._check_limits(mode, limits)
-        self._require_local_mode()
-        self._show(await self.client.set_schedule(mode, **_as_kwargs(limits)))
+        async with self._batch_lock:
+            if limits is None:
+                entry = self.current_entry()
+                limits = entry.limits if entry else ScheduleLimits()
+                self._check_carried_setpoint(mode, limits)
+            self._check_limits(mode, limits)
+            self._require_local_mode()
+            self._show(await self.client.set_schedule(mode, **_as_kwargs(limits)))
 
     @translate_errors
     async def update_limits(self, /, **changes: Any) -> None:
@@ -351,19 +375,22 @@ class HomevoltControl:
         """Add a window to the schedule."""
         self._check_limits(mode, limits)
         self._require_local_mode()
-        self._show(await self.client.add_schedule_entry(mode, start, end, **_as_kwargs(limits)))
+        async with self._batch_lock:
+            self._show(await self.client.add_schedule_entry(mode, start, end, **_as_kwargs(limits)))
 
     @translate_errors
     async def delete_entry(self, entry_id: int) -> None:
         """Delete one window."""
         self._require_local_mode()
-        self._show(await self.client.delete_schedule_entry(entry_id))
+        async with self._batch_lock:
+            self._show(await self.client.delete_schedule_entry(entry_id))
 
     @translate_errors
     async def clear(self) -> None:
         """Delete every window."""
         self._require_local_mode()
-        self._show(await self.client.clear_schedule())
+        async with self._batch_lock:
+            self._show(await self.client.clear_schedule())
 
     @translate_errors
     async def charge(self, power: int, target_soc: int | None, until: datetime | None) -> None:
@@ -374,7 +401,8 @@ class HomevoltControl:
             {"setpoint": "power", "max_soc": "target_soc"},
         )
         self._require_local_mode()
-        self._show(await self.client.charge(power, target_soc, until=until))
+        async with self._batch_lock:
+            self._show(await self.client.charge(power, target_soc, until=until))
 
     @translate_errors
     async def discharge(self, power: int, target_soc: int | None, until: datetime | None) -> None:
@@ -385,7 +413,8 @@ class HomevoltControl:
             {"setpoint": "power", "min_soc": "target_soc"},
         )
         self._require_local_mode()
-        self._show(await self.client.discharge(power, target_soc, until=until))
+        async with self._batch_lock:
+            self._show(await self.client.discharge(power, target_soc, until=until))
 
 
 @callback

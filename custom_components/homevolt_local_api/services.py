@@ -24,7 +24,9 @@ def _whole(field: str) -> Callable[[Any], int]:
             return value
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        if isinstance(value, str) and value.strip().removeprefix("-").isdecimal():
+        digits = value.strip().removeprefix("-") if isinstance(value, str) else ""
+        # A length int() converts (it refuses over 4300 digits) and far above any real value.
+        if digits.isdecimal() and len(digits) <= 12:
             return int(value)
         # Raised from the schema so that nothing runs: a translated refusal, not a raw one.
         raise ServiceValidationError(

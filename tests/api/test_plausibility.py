@@ -117,8 +117,8 @@ def test_implausible_value_is_unknown_alone(
 
 def test_system_totals_never_overflow() -> None:
     ems = _ems(lambda p: _data(p).update(soc_avg=1e308))
-    # The implausible unit is left out; the capacity-weighted SOC is the other unit's.
-    assert ems.state_of_charge == pytest.approx(ems.units[1].state_of_charge)
+    # A running unit's SOC is unknown: so is the system's (the other unit's alone is wrong).
+    assert ems.state_of_charge is None
     for name in dir(EmsData):
         if isinstance(getattr(EmsData, name), property):
             value = getattr(ems, name)

@@ -19,6 +19,7 @@ from .const import (
     CONSOLE_FAILURE,
     CONSOLE_SUCCESS,
     MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
     PARAM_LOCAL_MODE,
     PARAM_MIN_SOC,
     PATH_CONSOLE,
@@ -214,6 +215,9 @@ class HomevoltClient:
             answer: Json = json.loads(text, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as err:
             raise HomevoltResponseError(f"{path.lstrip('/')}: not valid JSON") from err
+        if _depth(answer) > MAX_JSON_DEPTH:
+            # Python parses far deeper than diagnostics or any recursive walk can handle.
+            raise HomevoltResponseError(f"{path.lstrip('/')}: nested deeper than any real answer")
         self._answers[path.lstrip("/")] = answer
         return answer
 
@@ -295,8 +299,9 @@ class HomevoltClient:
                     f"{what}: the device did not answer and its state could not be read; "
                     "the command was not resent"
                 ) from sent_unknown
-            raise HomevoltCommandError(
-                f"{what}: sent, but the result could not be read back"
+            # The device accepted the command: it may well have carried it out.
+            raise HomevoltOutcomeUnknownError(
+                f"{what}: sent, but the result could not be read back; the command was not resent"
             ) from err
         problem = verify(state)
         if problem is None:
@@ -530,6 +535,21 @@ async def _read_body(response: aiohttp.ClientResponse, path: str) -> bytes:
     if len(body) > MAX_BODY_BYTES:
         raise _too_large(path)
     return bytes(body)
+
+
+def _depth(value: Json) -> int:
+    """How deeply lists and objects nest (iteratively: the answer may be very deep)."""
+    deepest = 0
+    stack: list[tuple[Json, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:
+                stack.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def _too_large(path: str) -> HomevoltResponseError:

@@ -24,6 +24,8 @@ REQUEST_DEADLINE: Final = 20.0
 # The largest real answer (a two-unit cluster's ems.json) is about 13 KiB and params.json a few
 # KiB; 4 MiB is far above any cluster and far below what could hurt Home Assistant's memory.
 MAX_BODY_BYTES: Final = 4 * 1024 * 1024
+# Real answers nest 6 levels deep; deeper ones are refused before anything walks them.
+MAX_JSON_DEPTH: Final = 32
 
 # schedule.json's id for schedules written locally; the cloud uses a UUID.
 LOCAL_SCHEDULE_ID: Final = "Manual Schedule"

@@ -78,7 +78,7 @@ class Plausibility:
         """The value when it is finite and in [low, high]; else None, warned about once."""
         if math.isfinite(value) and low <= value <= high:
             self._implausible.discard(field)
-            return value
+            return value + 0.0  # -0.0 would be shown as "-0"
         if field not in self._implausible:
             self._implausible.add(field)
             _LOGGER.warning(
@@ -89,6 +89,17 @@ class Plausibility:
                 _show(high),
             )
         return None
+
+    def wrong_type(self, field: str, expected: str, value: object) -> None:
+        """None for a value of the wrong type (text or a boolean for a number), warned once."""
+        if field not in self._implausible:
+            self._implausible.add(field)
+            _LOGGER.warning(
+                "Ignoring %s: expected %s, got %s; it is unknown until it reads well again",
+                field,
+                expected,
+                _describe(value),
+            )
 
     @property
     def implausible(self) -> frozenset[str]:
@@ -178,7 +189,9 @@ class _Obj:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self._fail(key, "a number", value)
+            # One measurement of the wrong type loses that value, not the whole answer.
+            self.checker.wrong_type(f"{self.path}.{key}", "a number", value)
+            return None
         return _as_float(value)
 
     def num(
@@ -194,7 +207,8 @@ class _Obj:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self._fail(key, "a whole number", value)
+            self.checker.wrong_type(f"{self.path}.{key}", "a whole number", value)
+            return None
         if isinstance(value, float) and not value.is_integer():
             raise self._fail(key, "a whole number", value)
         number = _as_float(value)
@@ -208,6 +222,8 @@ class _Obj:
     def int_(self, key: str, *, valid: tuple[int, int] = WHOLE) -> int:
         """A whole number that must be there and in range: an id or a type."""
         value = self._get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._fail(key, "a whole number", value)  # an id or type: never guessed
         number = self.opt_int(key, valid=valid)
         if number is None:
             raise self._fail(key, "a whole number in range", value)
@@ -574,8 +590,11 @@ class EmsData:
     def state_of_charge(self) -> float | None:
         """%, weighted by each unit's rated capacity (a plain mean when one is unknown).
 
-        A unit in fault that does not report its SOC is left out.
+        A unit in fault that does not report its SOC is left out; a running unit whose SOC
+        is unknown (implausible) makes the system's unknown too.
         """
+        if any(unit.state_of_charge is None and not unit.is_faulted for unit in self.units):
+            return None
         known = [unit for unit in self.units if unit.state_of_charge is not None]
         if not known:
             return None
@@ -590,6 +609,8 @@ class EmsData:
     @property
     def battery_power(self) -> float | None:
         """W, + = discharging, all units (a unit in fault without a reading gives none)."""
+        if any(unit.power is None and not unit.is_faulted for unit in self.units):
+            return None  # a running unit's power is implausible: the sum would be wrong
         powers = [unit.power for unit in self.units if unit.power is not None]
         return sum(powers) if powers else None
 
