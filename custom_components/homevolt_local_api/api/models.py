@@ -172,7 +172,7 @@ class _Obj:
         elif isinstance(value, int) and not isinstance(value, bool):
             number = _as_float(value)
         else:
-            number = self.raw_num(key)  # raises: not a number
+            number = self.raw_num(key)  # a bool or text: unknown, warned once
         if number is None:
             return None
         if scale != 1.0 and math.isfinite(number):
@@ -180,7 +180,7 @@ class _Obj:
         low, high = valid
         if low <= number <= high and math.isfinite(number):
             self.checker.passed(self.path, key)
-            return number
+            return number + 0.0  # -0.0 reads as 0, never "-0"
         return self.checker.check(f"{self.path}.{key}", number, low, high)
 
     def raw_num(self, key: str) -> float | None:
