@@ -18,6 +18,7 @@ from .api import HomevoltClient, normalize_ecu_id
 from .const import CONF_SCAN_INTERVAL, CONF_VERIFY_SSL, DOMAIN, LOGGER
 from .control import HomevoltControl
 from .coordinator import (
+    LOGIN_REFUSALS,
     HomevoltConfigEntry,
     HomevoltCoordinator,
     HomevoltRuntime,
@@ -81,6 +82,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: HomevoltConfigEntry) ->
 
 async def async_remove_entry(hass: HomeAssistant, entry: HomevoltConfigEntry) -> None:
     """Forget what the entry stored of its own."""
+    hass.data.get(LOGIN_REFUSALS, {}).pop(entry.entry_id, None)
     await missing_devices_store(hass, entry.entry_id).async_remove()
 
 

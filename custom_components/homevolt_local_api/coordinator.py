@@ -5,12 +5,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from .api import (
     EmsData,
@@ -89,12 +91,29 @@ class LoginRefusals:
         self._first = self._retry_at = None
 
 
+# Per entry, with the password they were counted for: kept across set-up retries, so that a
+# battery locking logins while Home Assistant starts is waited out as it is while running.
+LOGIN_REFUSALS: HassKey[dict[str, tuple[object, LoginRefusals]]] = HassKey(
+    f"{DOMAIN}_login_refusals"
+)
+
+
+def login_refusals(hass: HomeAssistant, entry: ConfigEntry) -> LoginRefusals:
+    """The entry's refusals so far; a new password starts afresh."""
+    known = hass.data.setdefault(LOGIN_REFUSALS, {})
+    password = entry.data.get(CONF_PASSWORD)
+    found = known.get(entry.entry_id)
+    if found is None or found[0] != password:
+        found = known[entry.entry_id] = (password, LoginRefusals())
+    return found[1]
+
+
 class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
     """Reads power and state on every update, and the slower parts on their own schedule.
 
     Requests go one at a time. A refused password asks the user for a new one (reauth) instead
-    of feeding a wrong one into the device's login back-off: at once during set-up, and while
-    running only after retries spaced over LOGIN_GRACE still fail.
+    of feeding a wrong one into the device's login back-off, but only after retries spaced over
+    LOGIN_GRACE still fail (also across set-up retries): the back-off may be someone else's.
     """
 
     config_entry: HomevoltConfigEntry
@@ -114,7 +133,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         self.client = client
         self._unsupported: set[str] = set()
         self._unreadable: set[str] = set()
-        self._refusals = LoginRefusals()
+        self._refusals = login_refusals(hass, entry)
         # Registry device id -> the first poll that no longer reported it; stored, so that a
         # restart does not start the count again.
         self._missing_since: dict[str, datetime] = {}
@@ -236,7 +255,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 }
                 data = replace(data, **updates)
         except HomevoltAuthenticationError as err:
-            if previous is None or self._refusals.refused(now):
+            if self._refusals.refused(now):
                 raise ConfigEntryAuthFailed(
                     translation_domain=DOMAIN, translation_key="invalid_auth"
                 ) from err

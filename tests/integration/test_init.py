@@ -50,13 +50,48 @@ async def test_wrong_password_starts_reauth_and_stops_polling(
     hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_PASSWORD: "old"})
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.SETUP_ERROR
+    # Refused while Home Assistant starts: perhaps a back-off someone else caused, so set-up is
+    # retried, each time later, before the owner is asked.
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    for _ in range(60):  # up to 15 minutes
+        await _tick(hass, freezer, 15)
+        if hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+            break
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert sim.requests["GET /ems.json"] <= 6  # the back-off was left to run out
     before = sum(sim.requests.values())
     await _tick(hass, freezer, 120)
     # No more attempts with the wrong password: the device's back-off is left alone.
     assert sum(sim.requests.values()) == before
+
+
+async def test_login_back_off_while_home_assistant_starts_is_waited_out(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim(backoff_base=20.0)
+    # Another client tried a wrong password just before: the battery locks logins for 20 s.
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"{sim.url}/ems.json",
+            headers={"Authorization": aiohttp.encode_basic_auth("admin", "wrong")},
+        ) as response,
+    ):
+        assert response.status == 401
+    entry = entry_for(sim)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    for _ in range(8):
+        await _tick(hass, freezer, 15)
+        if entry.state is ConfigEntryState.LOADED:
+            break
+    assert entry.state is ConfigEntryState.LOADED
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
 
 async def test_auth_failure_while_running(
