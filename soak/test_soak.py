@@ -25,6 +25,7 @@ from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
+import aiohttp
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -220,18 +221,18 @@ def _implausible(hass: HomeAssistant, entity_ids: list[str]) -> list[str]:
 async def _peak_memory(url: str, fault: str, proxy: HostileProxy) -> tuple[float, str]:
     """Peak Python memory (MiB) while the client refuses one hostile answer."""
     proxy.faults["/ems.json"] = fault
-    client = HomevoltClient.create(url, "homevolt")
-    tracemalloc.start()
-    try:
-        await client.ems()
-        outcome = "accepted"
-    except HomevoltError as err:
-        outcome = str(err)
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        await client.close()
-        del proxy.faults["/ems.json"]
+    async with aiohttp.ClientSession() as session:
+        client = HomevoltClient(url, "homevolt", session=session)
+        tracemalloc.start()
+        try:
+            await client.ems()
+            outcome = "accepted"
+        except HomevoltError as err:
+            outcome = str(err)
+        finally:
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            del proxy.faults["/ems.json"]
     return peak / 2**20, outcome
 
 
