@@ -196,7 +196,7 @@ async def test_quick_number_changes_become_one_command(hass: HomeAssistant, sim:
             for name, value in (
                 ("power_setpoint", 1500),
                 ("power_setpoint", 2500),
-                ("max_charge_power", 4000),
+                ("max_charge", 4000),
                 ("maximum_soc", 85),
             )
         )

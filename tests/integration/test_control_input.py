@@ -6,7 +6,7 @@ from typing import Any
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 
@@ -18,8 +18,8 @@ NUMBERS = (
     "minimum_soc",
     "maximum_soc",
     "power_setpoint",
-    "max_charge_power",
-    "max_discharge_power",
+    "max_charge",
+    "max_discharge",
     "grid_import_limit",
     "grid_export_limit",
 )
@@ -67,6 +67,31 @@ async def _select(hass: HomeAssistant, option: str) -> None:
         {"entity_id": "select.homevolt_battery_mode", "option": option},
         blocking=True,
     )
+
+
+async def test_renamed_limits_keep_the_entity_ids_of_existing_installs(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    # Made by a version that named them "Max charge power"/"Max discharge power".
+    entry = entry_for(sim)
+    entry.add_to_hass(hass)
+    registry = er.async_get(hass)
+    for key in ("max_charge_power", "max_discharge_power"):
+        registry.async_get_or_create(
+            "number",
+            DOMAIN,
+            f"{entry.unique_id}_system_{key}",
+            config_entry=entry,
+            suggested_object_id=f"homevolt_{key}",
+        )
+    await setup_entry(hass, entry)
+    await _local(hass)
+    await _action(hass, "set_mode", mode="inverter_charge", setpoint=1000)
+    await _set_number(hass, "max_charge_power", 4000)
+    assert hass.states.get("number.homevolt_max_charge_power").state == "4000.0"
+    assert hass.states.get("number.homevolt_max_discharge_power") is not None
+    assert hass.states.get("number.homevolt_max_charge") is None
+    assert hass.states.get("number.homevolt_max_discharge") is None
 
 
 async def test_nan_and_infinity_on_every_number(hass: HomeAssistant, sim: Simulator) -> None:

@@ -205,7 +205,7 @@ async def test_two_quick_limit_changes_with_a_slow_device_both_apply(
         first = hass.async_create_task(_set_number(hass, "power_setpoint", 1500))
         await slow_answer.arrived.wait()  # the device has it, its answer is slow
         # The second change comes while the first is still unanswered: its own batch.
-        second = hass.async_create_task(_set_number(hass, "max_charge_power", 4000))
+        second = hass.async_create_task(_set_number(hass, "max_charge", 4000))
         await _spin(lambda: control_._batch is not None)
         await _spin()  # the second batch now waits for the first one's read-back
         slow_answer.release.set()
@@ -216,7 +216,7 @@ async def test_two_quick_limit_changes_with_a_slow_device_both_apply(
     assert entry_.type == 3
     assert entry_.params == {"setpoint": 1500, "max_charge": 4000}
     assert hass.states.get("number.homevolt_power_setpoint").state == "1500.0"
-    assert hass.states.get("number.homevolt_max_charge_power").state == "4000.0"
+    assert hass.states.get("number.homevolt_max_charge").state == "4000.0"
 
 
 async def test_a_refused_batch_fails_every_caller(hass: HomeAssistant, start_sim: StartSim) -> None:

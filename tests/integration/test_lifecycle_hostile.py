@@ -221,7 +221,7 @@ async def test_power_bounds_stay_while_a_unit_is_missing(
     battery.payloads["/ems.json"] = payload
     battery.payloads["/schedule.json"] = load_fixture("schedule_local.json")
     await set_up(hass, entry_for(battery, LEADER))
-    number = "number.homevolt_system_max_charge_power"
+    number = "number.homevolt_system_max_charge"
     assert hass.states.get(number).state != STATE_UNAVAILABLE
     whole = hass.states.get(number).attributes["max"]
     battery.payloads["/ems.json"] = without_units(payload, FOLLOWER)
