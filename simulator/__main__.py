@@ -13,11 +13,12 @@ def parse_args(argv: list[str] | None = None) -> SimulatorOptions:
         prog="python -m simulator",
         description=(
             "A virtual Homevolt battery serving the documented local API (status.json, ems.json, "
-            "schedule.json, params.json, error_report.json, nodes.json, ct.json, mains_data.json, "
-            "console.json) from a model battery. Test-only controls live under /_sim/ "
-            "(GET /_sim/state; POST /_sim/clock {advance, speed}, /_sim/faults {...}, "
+            "schedule.json, params.json, error_report.json, ota_manifest.json, nodes.json, ct.json, "
+            "mains_data.json, console.json) from a model battery. Test-only controls live under "
+            "/_sim/ (GET /_sim/state; POST /_sim/clock {advance, speed}, /_sim/faults {...}, "
             "/_sim/unit {index, fault, soc}, /_sim/units {count}, /_sim/reboot, "
-            "/_sim/password {password})."
+            "/_sim/password {password}, /_sim/ota {available, state, progress}; "
+            "DELETE /_sim/requests)."
         ),
     )
     parser.add_argument(
