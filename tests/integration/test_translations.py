@@ -39,6 +39,16 @@ def test_same_keys_and_placeholders(language: str) -> None:
         assert other[key].strip(), key
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_action_field_is_described_in_words(language: str) -> None:
+    # The action editor shows this line under each field: a bare unit ("W.") tells an owner nothing.
+    services = json.loads((TRANSLATIONS / f"{language}.json").read_text())["services"]
+    for service, texts in services.items():
+        for field, text in texts["fields"].items():
+            words = re.findall(r"[^\W\d_]{2,}", text["description"])
+            assert len(words) >= 2, (service, field, text["description"])
+
+
 def test_strings_json_is_english() -> None:
     strings = json.loads(Path("custom_components/homevolt_local_api/strings.json").read_text())
     assert strings == ENGLISH
