@@ -37,6 +37,8 @@ class HomevoltEntityDescription(EntityDescription):
     """Whether the entity applies to this system at all; None: always."""
     shown_while_offline: bool = False
     """A clamp's entity that stays meaningful while the clamp is offline (its radio link)."""
+    reads: str | None = None
+    """The endpoint besides ems.json the entity reads: unavailable while it fails."""
 
 
 def _unit_number(coordinator: HomevoltCoordinator, unit: Unit) -> str:
@@ -300,7 +302,13 @@ class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
 
     @property
     def available(self) -> bool:
-        return self.coordinator.last_update_success and self._target is not None
+        description = self.entity_description
+        reads = description.reads if isinstance(description, HomevoltEntityDescription) else None
+        return (
+            self.coordinator.last_update_success
+            and self._target is not None
+            and reads not in self.coordinator.data.unreadable
+        )
 
     def _shown(self) -> Any:
         """What the entity shows; a change triggers a state write."""

@@ -36,8 +36,7 @@ class HomevoltNumberEntityDescription(HomevoltEntityDescription, NumberEntityDes
     value_fn: Callable[[HomevoltControl], float | None]
     set_fn: Callable[[HomevoltControl, int], Awaitable[None]]
     bounds_fn: Callable[[HomevoltControl], tuple[float, float]] = lambda _: (0, 100)
-    reads_schedule: bool = True
-    """A limit of the entry in force: unavailable while schedule.json cannot be read."""
+    reads: str | None = "schedule"  # a limit of the entry in force
 
 
 def _limit(name: str) -> Callable[[HomevoltControl], float | None]:
@@ -88,7 +87,7 @@ NUMBERS: tuple[HomevoltNumberEntityDescription, ...] = (
         "minimum_soc",
         value_fn=lambda control: control.min_soc(),
         set_fn=lambda control, value: control.set_minimum_soc(value),
-        reads_schedule=False,  # the battery's parameter where it has one
+        reads=None,  # the battery's parameter where it has one
     ),
     _soc("maximum_soc", value_fn=_limit("max_soc"), set_fn=_set_limit("max_soc")),
     HomevoltNumberEntityDescription(
@@ -115,12 +114,6 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
     """A limit of the current mode; changing it re-issues the mode."""
 
     entity_description: HomevoltNumberEntityDescription
-
-    @property
-    def available(self) -> bool:
-        return super().available and (
-            not self.entity_description.reads_schedule or self.coordinator.data.schedule is not None
-        )
 
     @property
     def native_min_value(self) -> float:

@@ -90,8 +90,6 @@ class HomevoltSensorEntityDescription[T](HomevoltEntityDescription, SensorEntity
     attributes_fn: Callable[[T], dict[str, Any]] | None = None
     # A clamp's counter means something else on a solar clamp than on a grid clamp.
     clamp_translation_keys: Mapping[SensorFunction, str] = field(default_factory=dict)
-    reads: str | None = None
-    """The endpoint besides ems.json the value comes from: unavailable while it fails."""
     # A sum over the units: unknown while one of them is missing from the poll.
     all_units: bool = False
     # A system counter: the lifetime counters it adds up, by the unit or clamp that keeps each.
@@ -804,11 +802,6 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
             key = self.entity_description.clamp_translation_keys.get(target.function)
             if key is not None:
                 self._attr_translation_key = key
-
-    @property
-    def available(self) -> bool:
-        reads = self.entity_description.reads
-        return super().available and reads not in self.coordinator.data.unreadable
 
     @property
     def native_value(self) -> Value:
