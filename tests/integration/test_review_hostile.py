@@ -1,7 +1,5 @@
 """A second, hostile look at issue 11: answers a real network or firmware could send."""
 
-from collections.abc import AsyncIterator
-from datetime import timedelta
 import json
 import logging
 from typing import Any
@@ -14,7 +12,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -24,29 +21,15 @@ from custom_components.homevolt_local_api.api import BatteryMode
 from custom_components.homevolt_local_api.const import DOMAIN
 from simulator.server import Simulator
 from tests.hostile import HostileProxy
-from tests.integration.conftest import StartSim, entry_for, setup_entry
+from tests.integration.conftest import entry_for, setup_entry
+from tests.integration.test_hostile import (
+    _tick,
+    proxy,  # noqa: F401 - the hostile proxy fixture
+    sim,  # noqa: F401 - the simulator fixture
+)
 
 SOC = "sensor.homevolt_state_of_charge"
 WIFI = "sensor.homevolt_wi_fi_signal"
-
-
-@pytest.fixture
-async def sim(start_sim: StartSim) -> Simulator:
-    return await start_sim()
-
-
-@pytest.fixture
-async def proxy(sim: Simulator) -> AsyncIterator[HostileProxy]:
-    hostile = HostileProxy(sim.url)
-    await hostile.start()
-    yield hostile
-    await hostile.stop()
-
-
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def _nested(depth: int) -> Any:
@@ -60,8 +43,8 @@ def _nested(depth: int) -> Any:
 async def test_a_deeply_nested_answer_never_breaks_diagnostics(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
-    sim: Simulator,
-    proxy: HostileProxy,
+    sim: Simulator,  # noqa: F811
+    proxy: HostileProxy,  # noqa: F811
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
     depth: int,
@@ -86,8 +69,8 @@ async def test_a_deeply_nested_answer_never_breaks_diagnostics(
 
 async def test_a_write_whose_read_back_hangs_is_sent_once_and_says_so(
     hass: HomeAssistant,
-    sim: Simulator,
-    proxy: HostileProxy,
+    sim: Simulator,  # noqa: F811
+    proxy: HostileProxy,  # noqa: F811
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with patch("custom_components.homevolt_local_api.api.client.REQUEST_DEADLINE", 0.3):

@@ -1,15 +1,11 @@
 """A second, hostile look at writes: a limit change queued behind a mode change."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from unittest.mock import patch
 
-from aiohttp import ClientSession
 from homeassistant.core import HomeAssistant
-import pytest
 
 from simulator.server import Simulator
-from tests.integration.conftest import StartSim, control
 from tests.integration.test_control_writes import (
     BATCH_SECONDS,
     CONSOLE,
@@ -18,31 +14,15 @@ from tests.integration.test_control_writes import (
     _set_number,
     _setup,
     _spin,
+    proxy,  # noqa: F401 - the holding proxy fixture
+    sim,  # noqa: F401 - the simulator fixture
 )
 
 
-@pytest.fixture
-async def sim(start_sim: StartSim) -> Simulator:
-    simulator = await start_sim(start=None)
-    await control(simulator, "unit", {"index": 0, "soc": 50.0})
-    return simulator
-
-
-@pytest.fixture
-async def proxy(sim: Simulator) -> AsyncIterator[HoldingProxy]:
-    holding = HoldingProxy(sim.url)
-    await holding.server.start_server(access_log=None)
-    async with ClientSession() as session:
-        holding.session = session
-        yield holding
-        for gates in holding.gates.values():
-            for gate in gates:
-                gate.release.set()
-    await holding.server.close()
-
-
 async def test_a_limit_change_during_a_mode_change_keeps_the_new_mode(
-    hass: HomeAssistant, sim: Simulator, proxy: HoldingProxy
+    hass: HomeAssistant,
+    sim: Simulator,  # noqa: F811
+    proxy: HoldingProxy,  # noqa: F811
 ) -> None:
     entry = await _setup(hass, sim, proxy)
     await _action(hass, "set_mode", mode="grid_charge", setpoint=1000)
