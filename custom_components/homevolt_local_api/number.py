@@ -12,11 +12,12 @@ from homeassistant.components.number import (
     NumberMode,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfPower
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_call_later
 
 from .api.const import MAX_GRID_LIMIT
-from .control import HomevoltControl, finite, write_state_again
+from .control import HomevoltControl, finite
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
 from .entity import (
     HomevoltEntity,
@@ -27,6 +28,9 @@ from .entity import (
 
 PARALLEL_UPDATES = 0  # writes are serialized by the client; quick changes are batched
 POWER_STEP = 100
+# How long a control is drawn the other way after a refused change: long enough to reach the
+# browser as an update of its own.
+REDRAW_DELAY = 1.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +118,14 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
     """A limit of the current mode; changing it re-issues the mode."""
 
     entity_description: HomevoltNumberEntityDescription
+    _redrawing: CALLBACK_TYPE | None = None
+
+    @property
+    def mode(self) -> NumberMode:
+        mode = self.entity_description.mode or NumberMode.AUTO
+        if self._redrawing is None:
+            return mode
+        return NumberMode.BOX if mode is NumberMode.SLIDER else NumberMode.SLIDER
 
     @property
     def native_min_value(self) -> float:
@@ -134,8 +146,32 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
         try:
             await self.entity_description.set_fn(self.control, round(finite(value, "value")))
         except Exception:
-            write_state_again(self)  # the slider moved before the refusal
+            self._redraw()
             raise
+
+    @callback
+    def _redraw(self) -> None:
+        """After a refused change, put the slider (or box) back at the value in force.
+
+        The frontend keeps what the owner dragged to as long as the value stays the same, and
+        writing the same state again changes nothing there. Drawn once as a box (a slider if it is
+        a box), then as before, the control is made anew and shows the value in force.
+        """
+        if self._redrawing is not None:
+            self._redrawing()
+        self._redrawing = async_call_later(self.hass, REDRAW_DELAY, self._redrawn)
+        self.async_write_ha_state()
+
+    @callback
+    def _redrawn(self, _now: object) -> None:
+        self._redrawing = None
+        self.async_write_ha_state()
+
+    async def async_will_remove_from_hass(self) -> None:
+        if self._redrawing is not None:
+            self._redrawing()
+            self._redrawing = None
+        await super().async_will_remove_from_hass()
 
 
 def _numbers_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:

@@ -8,7 +8,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .api import BatteryMode, Schedule
-from .control import write_state_again
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
 from .entity import (
     HomevoltEntity,
@@ -39,11 +38,9 @@ class HomevoltBatteryModeSelect(HomevoltEntity[Schedule], SelectEntity):
         return self.current_option
 
     async def async_select_option(self, option: str) -> None:
-        try:
-            await self.control.set_mode(BatteryMode(option))
-        except Exception:
-            write_state_again(self)  # the list shows the refused choice until rewritten
-            raise
+        # No state write after a refusal: the frontend's list goes back to the state on its
+        # own two seconds later, but only if the state it holds was not written again meanwhile.
+        await self.control.set_mode(BatteryMode(option))
 
 
 def _selects_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:

@@ -3,12 +3,14 @@
 from datetime import datetime, timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.homevolt_local_api.const import DOMAIN
 from simulator.server import Simulator
@@ -255,15 +257,18 @@ async def test_setpoint_bounds_follow_the_mode(hass: HomeAssistant, sim: Simulat
 
 
 @pytest.mark.parametrize(
-    ("entity_id", "service", "data"),
-    [
-        ("number.homevolt_power_setpoint", "number.set_value", {"value": 1000}),
-        ("select.homevolt_battery_mode", "select.select_option", {"option": "grid_charge"}),
-    ],
+    ("key", "value", "drawn_as"),
+    [("power_setpoint", 1000, "box"), ("grid_import_limit", 5000, "slider")],
 )
-async def test_refused_change_writes_the_state_again(
-    hass: HomeAssistant, sim: Simulator, entity_id: str, service: str, data: dict[str, Any]
+async def test_refused_change_redraws_the_control(
+    hass: HomeAssistant,
+    sim: Simulator,
+    freezer: FrozenDateTimeFactory,
+    key: str,
+    value: int,
+    drawn_as: str,
 ) -> None:
+    entity_id = f"number.homevolt_{key}"
     await setup_entry(hass, entry_for(sim))
     before = hass.states.get(entity_id)
     written: list[Event[Any]] = []
@@ -271,18 +276,37 @@ async def test_refused_change_writes_the_state_again(
         EVENT_STATE_CHANGED,
         lambda event: written.append(event) if event.data["entity_id"] == entity_id else None,
     )
-    domain, name = service.split(".")
     with pytest.raises(ServiceValidationError) as caught:  # local mode is off
-        await hass.services.async_call(
-            domain, name, {"entity_id": entity_id, **data}, blocking=True
-        )
+        await _set_number(hass, key, value)
     assert caught.value.translation_key == "local_mode_off"
     await hass.async_block_till_done()
-    # Written again, unchanged, so a control that moved snaps back to what the battery runs.
-    assert len(written) == 1
-    after = written[0].data["new_state"]
+    # The frontend keeps a moved slider where the owner left it while the value stays the same:
+    # drawn once the other way, the control is made anew at the value in force.
+    assert [event.data["new_state"].attributes["mode"] for event in written] == [drawn_as]
+    freezer.tick(timedelta(seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert len(written) == 2
+    after = written[-1].data["new_state"]
     assert (after.state, after.attributes) == (before.state, before.attributes)
-    assert after.last_updated > before.last_updated
+    assert all(event.data["new_state"].state == before.state for event in written)
+
+
+async def test_refused_mode_is_not_written_again(hass: HomeAssistant, sim: Simulator) -> None:
+    entity_id = "select.homevolt_battery_mode"
+    await setup_entry(hass, entry_for(sim))
+    before = hass.states.get(entity_id)
+    with pytest.raises(ServiceValidationError):  # local mode is off
+        await hass.services.async_call(
+            "select",
+            "select_option",
+            {"entity_id": entity_id, "option": "grid_charge"},
+            blocking=True,
+        )
+    await hass.async_block_till_done()
+    # The frontend's list returns to the state after two seconds only if the state object it
+    # holds is still the same one.
+    assert hass.states.get(entity_id) is before
 
 
 async def test_local_mode_is_a_control(hass: HomeAssistant, sim: Simulator) -> None:
