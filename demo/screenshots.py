@@ -82,6 +82,30 @@ NUMBER_SLIDER = """
 })
 """
 
+# The select row of one entity on the device page: picks an option as the list does (a
+# `selected` event), or reads what the list shows; null when there is no such row.
+SELECT_ROW = """
+((entityId, option) => {
+  const find = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.tagName === 'HUI-SELECT-ENTITY-ROW' && el._config && el._config.entity === entityId) {
+        return el;
+      }
+      if (el.shadowRoot) { const found = find(el.shadowRoot); if (found) return found; }
+    }
+    return null;
+  };
+  const row = find(document);
+  const list = row && row.shadowRoot && row.shadowRoot.querySelector('ha-select');
+  if (!list) return null;
+  row.scrollIntoView({block: 'center'});
+  if (option !== null) {
+    list.dispatchEvent(new CustomEvent('selected', {detail: {value: option}}));
+  }
+  return list.value;
+})
+"""
+
 
 class Page:
     """One browser tab over the DevTools protocol."""
@@ -122,6 +146,7 @@ class Page:
 
 type Expect = Callable[[bool, str], None]
 SETPOINT = "number.homevolt_power_setpoint"
+MODE = "select.homevolt_battery_mode"
 
 
 async def check_action_fields(page: Page, ha_url: str, site: Site, expect: Expect) -> None:
@@ -161,6 +186,26 @@ async def check_refused_number(
         moved == wanted and float(after) == real and shown == real,
         f"after a refused change to {wanted:.0f} W the slider snaps back to {real:.0f} W "
         f"(moved to {moved}, shows {shown}, state {after})",
+    )
+
+
+async def check_refused_mode(
+    page: Page, client: Client, *, ha_url: str, device_id: str, site: Site, expect: Expect
+) -> None:
+    """A mode the battery refuses (local mode off): the list goes back to the mode in force."""
+    real = (await client.states())[MODE]["state"]
+    options = (await client.states())[MODE]["attributes"]["options"]
+    wanted = next(option for option in options if option != real)
+    await page.goto(f"{ha_url}/config/devices/device/{device_id}", settle=7)
+    picked = await page.evaluate(f"({SELECT_ROW})({json.dumps(MODE)}, {json.dumps(wanted)})")
+    await asyncio.sleep(5)  # the frontend's list waits 2 s for the state before it goes back
+    shown = await page.evaluate(f"({SELECT_ROW})({json.dumps(MODE)}, null)")
+    await page.shot_at(site.work / "check-refused-mode.png")
+    after = (await client.states())[MODE]["state"]
+    expect(
+        picked is not None and after == real and shown == real,
+        f"after a refused choice of {wanted} the mode list goes back to {real} "
+        f"(shows {shown}, state {after})",
     )
 
 
@@ -321,6 +366,9 @@ async def main(ha_url: str, sim_url: str, *, pictures: bool = True) -> int:
             try:
                 await check_action_fields(page, ha_url, site, expect)
                 await check_refused_number(
+                    page, client, ha_url=ha_url, device_id=device["id"], site=site, expect=expect
+                )
+                await check_refused_mode(
                     page, client, ha_url=ha_url, device_id=device["id"], site=site, expect=expect
                 )
                 await check_reauth_title(
