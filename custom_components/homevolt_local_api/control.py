@@ -14,6 +14,7 @@ from typing import Any, Concatenate
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.entity import Entity
 from homeassistant.util import dt as dt_util
 
 from .api import (
@@ -414,6 +415,16 @@ class HomevoltControl:
         self._require_local_mode()
         async with self._batch_lock:
             self._show(await self.client.discharge(power, target_soc, until=until))
+
+
+@callback
+def write_state_again(entity: Entity) -> None:
+    """Write a control's state although unchanged: a slider or list the owner moved snaps back."""
+    entity._attr_force_update = True
+    try:
+        entity.async_write_ha_state()
+    finally:
+        entity._attr_force_update = False
 
 
 def _fail(batch: asyncio.Future[None], err: BaseException) -> None:

@@ -8,6 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .api import BatteryMode, Schedule
+from .control import write_state_again
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
 from .entity import (
     HomevoltEntity,
@@ -38,9 +39,13 @@ class HomevoltBatteryModeSelect(HomevoltEntity[Schedule], SelectEntity):
         return self.current_option
 
     async def async_select_option(self, option: str) -> None:
-        # No state write after a refusal: the frontend's list goes back to the state on its
-        # own two seconds later, but only if the state it holds was not written again meanwhile.
-        await self.control.set_mode(BatteryMode(option))
+        try:
+            await self.control.set_mode(BatteryMode(option))
+        except Exception:
+            # The frontend's list drops the owner's pick as soon as the state is written (else
+            # only two seconds later).
+            write_state_again(self)
+            raise
 
 
 def _selects_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:

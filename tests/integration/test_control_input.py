@@ -292,10 +292,15 @@ async def test_refused_change_redraws_the_control(
     assert all(event.data["new_state"].state == before.state for event in written)
 
 
-async def test_refused_mode_is_not_written_again(hass: HomeAssistant, sim: Simulator) -> None:
+async def test_refused_mode_is_written_again(hass: HomeAssistant, sim: Simulator) -> None:
     entity_id = "select.homevolt_battery_mode"
     await setup_entry(hass, entry_for(sim))
     before = hass.states.get(entity_id)
+    written: list[Event[Any]] = []
+    hass.bus.async_listen(
+        EVENT_STATE_CHANGED,
+        lambda event: written.append(event) if event.data["entity_id"] == entity_id else None,
+    )
     with pytest.raises(ServiceValidationError):  # local mode is off
         await hass.services.async_call(
             "select",
@@ -304,9 +309,11 @@ async def test_refused_mode_is_not_written_again(hass: HomeAssistant, sim: Simul
             blocking=True,
         )
     await hass.async_block_till_done()
-    # The frontend's list returns to the state after two seconds only if the state object it
-    # holds is still the same one.
-    assert hass.states.get(entity_id) is before
+    # The frontend's list drops the owner's pick when the state is written: written unchanged.
+    assert len(written) == 1
+    after = written[0].data["new_state"]
+    assert (after.state, after.attributes) == (before.state, before.attributes)
+    assert after.last_updated > before.last_updated
 
 
 async def test_local_mode_is_a_control(hass: HomeAssistant, sim: Simulator) -> None:
