@@ -119,6 +119,7 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
 
     entity_description: HomevoltNumberEntityDescription
     _redrawing: CALLBACK_TYPE | None = None
+    _removed = False
 
     @property
     def mode(self) -> NumberMode:
@@ -157,6 +158,8 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
         writing the same state again changes nothing there. Drawn once as a box (a slider if it is
         a box), then as before, the control is made anew and shows the value in force.
         """
+        if self._removed:  # a change that failed because the entry was unloaded
+            return
         if self._redrawing is not None:
             self._redrawing()
         self._redrawing = async_call_later(self.hass, REDRAW_DELAY, self._redrawn)
@@ -168,6 +171,7 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
         self.async_write_ha_state()
 
     async def async_will_remove_from_hass(self) -> None:
+        self._removed = True
         if self._redrawing is not None:
             self._redrawing()
             self._redrawing = None

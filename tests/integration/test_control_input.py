@@ -292,6 +292,20 @@ async def test_refused_change_redraws_the_control(
     assert all(event.data["new_state"].state == before.state for event in written)
 
 
+async def test_refused_changes_in_a_row_redraw_once_more_and_end_with_the_entry(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    entry = await setup_entry(hass, entry_for(sim))
+    for value in (1000, 2000):
+        with pytest.raises(ServiceValidationError):  # local mode is off
+            await _set_number(hass, "power_setpoint", value)
+    assert hass.states.get("number.homevolt_power_setpoint").attributes["mode"] == "box"
+    # The entry unloaded within the second: no redraw is left behind (a lingering timer fails
+    # the test).
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
 async def test_refused_mode_is_written_again(hass: HomeAssistant, sim: Simulator) -> None:
     entity_id = "select.homevolt_battery_mode"
     await setup_entry(hass, entry_for(sim))
