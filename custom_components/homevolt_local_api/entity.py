@@ -4,16 +4,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 import functools
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import BatteryModule, CtSensor, Schedule, SensorFunction, Unit
-from .const import DOMAIN, MANUFACTURER
+from .const import DOMAIN, LOGGER, MANUFACTURER
 from .coordinator import HomevoltCoordinator
 from .data import (
     HomevoltData,
@@ -258,19 +258,101 @@ def status_target(data: HomevoltData) -> HomevoltData | None:
     return None if data.status is None else data
 
 
-class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
+class PartListeners:
+    """The one coordinator listener of an entry's entities: each part is looked up once.
+
+    Entities are grouped by their part (`target`). After an update that leaves a part the same
+    object (the coordinator keeps unchanged ones) and availability the same, only the part's
+    entities that do not follow from the part alone are called back; the rest cost nothing.
+    """
+
+    def __init__(self, coordinator: HomevoltCoordinator) -> None:
+        """No entities yet."""
+        self._coordinator = coordinator
+        self._parts: dict[Callable[[HomevoltData], Any], _Part] = {}
+        self._seen: tuple[bool, frozenset[str]] | None = None
+        self._unsubscribe: CALLBACK_TYPE | None = None
+
+    def add(self, entity: HomevoltEntity[Any]) -> CALLBACK_TYPE:
+        """Call the entity back on updates from now on; returns the removal."""
+        find = entity.target_fn
+        part = self._parts.get(find)
+        if part is None:
+            part = self._parts[find] = _Part(find(self._coordinator.data))
+        part.entities.append(entity)
+        if self._unsubscribe is None:
+            self._unsubscribe = self._coordinator.async_add_listener(self._update)
+
+        @callback
+        def remove() -> None:
+            part.entities.remove(entity)
+            if not part.entities and self._parts.get(find) is part:
+                del self._parts[find]
+            if not self._parts and self._unsubscribe is not None:
+                self._unsubscribe()
+                self._unsubscribe = None
+
+        return remove
+
+    @callback
+    def _update(self) -> None:
+        coordinator = self._coordinator
+        data = coordinator.data
+        before = self._seen
+        seen = self._seen = (coordinator.last_update_success, data.unreadable)
+        same = before is not None and before[0] == seen[0] and before[1] is seen[1]
+        for find, part in list(self._parts.items()):
+            target = find(data)
+            unchanged = same and target is part.target
+            part.target = target
+            for entity in list(part.entities):
+                if unchanged and entity.skip_unchanged_part:
+                    continue
+                # One entity's fault must not stop the others (as Home Assistant's own loop).
+                try:
+                    if entity.update_from(target):
+                        entity.async_write_ha_state()
+                except Exception:
+                    LOGGER.exception("Unexpected error updating %s", entity.entity_id)
+
+
+class _Part:
+    """One part of the system as last looked up, and the entities that describe it."""
+
+    __slots__ = ("entities", "target")
+
+    def __init__(self, target: object) -> None:
+        self.target = target
+        self.entities: list[HomevoltEntity[Any]] = []
+
+
+_LISTENERS: WeakKeyDictionary[HomevoltCoordinator, PartListeners] = WeakKeyDictionary()
+
+
+def part_listeners(coordinator: HomevoltCoordinator) -> PartListeners:
+    """The entry's one listener for all of its entities."""
+    listeners = _LISTENERS.get(coordinator)
+    if listeners is None:
+        listeners = _LISTENERS[coordinator] = PartListeners(coordinator)
+    return listeners
+
+
+class HomevoltEntity[T](Entity):
     """A Homevolt entity of one part of the system (`target`).
 
     It is unavailable while its part is missing from the data, and writes its state only when
-    what it shows has changed. Its part is looked up once per update.
+    what it shows has changed. Its part is looked up once per update for all entities of that
+    part (`PartListeners`).
     """
 
     _attr_has_entity_name = True
+    _attr_should_poll = False
     # What the entity shows follows from its part alone (not the clock, not other parts): an
-    # update that leaves the part the same object (the coordinator keeps unchanged ones) is
-    # skipped without working out what it would show.
+    # update that leaves the part the same object is skipped without working out what it shows.
     _shown_by_part_alone = False
     _last_shown: object = None
+    skip_unchanged_part = False
+    """Whether an update that leaves the part as it was can pass this entity by (now)."""
 
     def __init__(
         self,
@@ -281,14 +363,17 @@ class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
         target: Callable[[HomevoltData], T | None],
     ) -> None:
         """Create the entity for one description on one (registered) device."""
-        super().__init__(coordinator)
+        self.coordinator = coordinator
         self.entity_description = description
         # Linked by the registered device, not a DeviceInfo each: no registry call per entity.
         self.device_entry = device
         self._attr_unique_id = f"{coordinator.data.system_id}_{scope}_{description.key}"
-        self._target_fn = target
+        self.target_fn = target
+        self._reads = (
+            description.reads if isinstance(description, HomevoltEntityDescription) else None
+        )
         self._target: T | None = target(coordinator.data)
-        self._seen: tuple[object, bool, frozenset[str]] | None = None
+        self._available = self._is_available()
 
     @property
     def control(self) -> HomevoltControl:
@@ -302,12 +387,14 @@ class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
 
     @property
     def available(self) -> bool:
-        description = self.entity_description
-        reads = description.reads if isinstance(description, HomevoltEntityDescription) else None
+        return self._available
+
+    def _is_available(self) -> bool:
+        coordinator = self.coordinator
         return (
-            self.coordinator.last_update_success
+            coordinator.last_update_success
             and self._target is not None
-            and reads not in self.coordinator.data.unreadable
+            and self._reads not in coordinator.data.unreadable
         )
 
     def _shown(self) -> Any:
@@ -321,32 +408,27 @@ class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
     def _read(self) -> None:
         """Work out what depends on the part before it is shown (after each new look-up)."""
 
-    def _changed(self) -> bool:
-        """Look the part up again; whether what the entity shows may have changed."""
-        data = self.coordinator.data
-        self._target = target = self._target_fn(data)
-        seen = (target, self.coordinator.last_update_success, data.unreadable)
-        if self._shown_by_part_alone and self._seen is not None and self._settled():
-            before = self._seen
-            if before[0] is target and before[1] == seen[1] and before[2] is seen[2]:
-                return False
-        self._seen = seen
+    def update_from(self, target: T | None) -> bool:
+        """Take the part as now looked up; whether what the entity shows has changed."""
+        self._target = target
         self._read()
-        available = self.available
+        available = self._available = self._is_available()
         shown = (available, self._shown() if available else None)
+        self.skip_unchanged_part = self._shown_by_part_alone and self._settled()
         if shown == self._last_shown:
             return False
         self._last_shown = shown
         return True
 
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        if self._changed():
-            self.async_write_ha_state()
-
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self._changed()
+        self.async_on_remove(part_listeners(self.coordinator).add(self))
+        self.update_from(self.target_fn(self.coordinator.data))
+
+    async def async_update(self) -> None:
+        """Refresh the data (the update_entity action); not while the entity is disabled."""
+        if self.enabled:
+            await self.coordinator.async_request_refresh()
 
 
 type EntityFactory = Callable[

@@ -803,34 +803,33 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
             if key is not None:
                 self._attr_translation_key = key
 
+    _value: Value = None
+    _attributes: dict[str, Any] | None = None
+
     @property
     def native_value(self) -> Value:
-        target = self.target
-        if target is None or (
-            self.entity_description.all_units and self.coordinator.data.units_missing
-        ):
-            return None
-        return self.entity_description.value_fn(target)
+        return self._value
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        target = self.target
-        attributes_fn = self.entity_description.attributes_fn
-        return None if target is None or attributes_fn is None else attributes_fn(target)
+        return self._attributes
 
     def _shown(self) -> Any:
-        # Read straight from the part, not through the properties: this runs on every poll.
+        # Worked out once per update; the state write reads what is kept here.
         target = self._target
         if target is None:
+            self._value = self._attributes = None
             return None
-        description = self.entity_description
-        attributes_fn = description.attributes_fn
-        return (
-            self._value_of(target),
-            None if attributes_fn is None else attributes_fn(target),
-        )
+        attributes_fn = self.entity_description.attributes_fn
+        self._value = value = self._value_of(target)
+        self._attributes = attributes = None if attributes_fn is None else attributes_fn(target)
+        return (value, attributes)
 
     def _value_of(self, target: T) -> Value:
+        return self._read_value(target)
+
+    def _read_value(self, target: T) -> Value:
+        """The value as the device reports it."""
         if self.entity_description.all_units and self.coordinator.data.units_missing:
             return None  # a sum over the units that answered is no system total
         return self.entity_description.value_fn(target)
@@ -906,12 +905,8 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
         self._counter = LifetimeCounter()
         self._parts = {}
 
-    @property
-    def native_value(self) -> Value:
-        return self._value
-
     def _value_of(self, target: T) -> Value:
-        return self._value
+        return self._value  # worked out in _read
 
     def _read(self) -> None:
         parts_fn = self.entity_description.parts_fn
@@ -919,7 +914,7 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
         if parts_fn is not None and target is not None:
             self._value = self._count(parts_fn(target))
             return
-        value = super().native_value
+        value = None if target is None else self._read_value(target)
         source_fn = self.entity_description.source_fn
         if source_fn is not None and target is not None and isinstance(value, (int, float)):
             source = source_fn(target)
