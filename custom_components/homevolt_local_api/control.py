@@ -7,7 +7,7 @@ errors, merging quick number changes into one command, and showing the read-back
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 import math
 from typing import Any, Concatenate
 
@@ -122,6 +122,7 @@ class HomevoltControl:
         # once the previous write's read-back is shown, so none re-issues a replaced mode.
         self._batch_lock = asyncio.Lock()
         self._rated_power = 0  # the whole system's, as last read with every unit present
+        self._in_force: tuple[Schedule, datetime, datetime, ScheduleEntry | None] | None = None
 
     @property
     def issue_id(self) -> str:
@@ -140,7 +141,18 @@ class HomevoltControl:
     def current_entry(self) -> ScheduleEntry | None:
         """The entry the battery runs now, whether this house or the Tibber cloud wrote it."""
         schedule = self.schedule
-        return schedule.active_entry(dt_util.utcnow()) if schedule else None
+        if schedule is None:
+            return None
+        now = dt_util.utcnow()
+        # The entry in force stays until an entry next starts or ends: worked out once for
+        # every control that shows it, not once per control and update.
+        known = self._in_force
+        if known is not None and known[0] is schedule and known[1] <= now < known[2]:
+            return known[3]
+        entry = schedule.active_entry(now)
+        until = schedule.next_change(now) or datetime.max.replace(tzinfo=UTC)
+        self._in_force = (schedule, now, until, entry)
+        return entry
 
     def current_mode(self) -> BatteryMode | None:
         """The mode of the entry in force."""

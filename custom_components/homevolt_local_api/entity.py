@@ -337,6 +337,9 @@ def part_listeners(coordinator: HomevoltCoordinator) -> PartListeners:
     return listeners
 
 
+_UNAVAILABLE = (False, None)
+
+
 class HomevoltEntity[T](Entity):
     """A Homevolt entity of one part of the system (`target`).
 
@@ -412,9 +415,15 @@ class HomevoltEntity[T](Entity):
         """Take the part as now looked up; whether what the entity shows has changed."""
         self._target = target
         self._read()
-        available = self._available = self._is_available()
-        shown = (available, self._shown() if available else None)
-        self.skip_unchanged_part = self._shown_by_part_alone and self._settled()
+        coordinator = self.coordinator
+        available = self._available = (
+            coordinator.last_update_success
+            and target is not None
+            and self._reads not in coordinator.data.unreadable
+        )
+        shown = (True, self._shown()) if available else _UNAVAILABLE
+        if self._shown_by_part_alone:
+            self.skip_unchanged_part = self._settled()
         if shown == self._last_shown:
             return False
         self._last_shown = shown

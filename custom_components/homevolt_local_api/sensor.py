@@ -822,7 +822,9 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
             return None
         attributes_fn = self.entity_description.attributes_fn
         self._value = value = self._value_of(target)
-        self._attributes = attributes = None if attributes_fn is None else attributes_fn(target)
+        if attributes_fn is None:
+            return value
+        self._attributes = attributes = attributes_fn(target)
         return (value, attributes)
 
     def _value_of(self, target: T) -> Value:
@@ -830,9 +832,10 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
 
     def _read_value(self, target: T) -> Value:
         """The value as the device reports it."""
-        if self.entity_description.all_units and self.coordinator.data.units_missing:
+        description = self.entity_description
+        if description.all_units and self.coordinator.data.units_missing:
             return None  # a sum over the units that answered is no system total
-        return self.entity_description.value_fn(target)
+        return description.value_fn(target)
 
 
 # A meter read as a float jitters in its last digit: a dip this small is held, not a drop.
