@@ -270,7 +270,8 @@ class PartListeners:
         """No entities yet."""
         self._coordinator = coordinator
         self._parts: dict[Callable[[HomevoltData], Any], _Part] = {}
-        self._seen: tuple[bool, frozenset[str]] | None = None
+        # As of the data the parts are first looked up in.
+        self._seen = (coordinator.last_update_success, coordinator.data.unreadable)
         self._unsubscribe: CALLBACK_TYPE | None = None
 
     def add(self, entity: HomevoltEntity[Any]) -> CALLBACK_TYPE:
@@ -300,7 +301,7 @@ class PartListeners:
         data = coordinator.data
         before = self._seen
         seen = self._seen = (coordinator.last_update_success, data.unreadable)
-        same = before is not None and before[0] == seen[0] and before[1] is seen[1]
+        same = before[0] == seen[0] and before[1] is seen[1]
         for find, part in list(self._parts.items()):
             target = find(data)
             unchanged = same and target is part.target
