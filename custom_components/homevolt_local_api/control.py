@@ -7,7 +7,7 @@ errors, merging quick number changes into one command, and showing the read-back
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 import math
 from typing import Any, Concatenate
 
@@ -122,7 +122,7 @@ class HomevoltControl:
         # once the previous write's read-back is shown, so none re-issues a replaced mode.
         self._batch_lock = asyncio.Lock()
         self._rated_power = 0  # the whole system's, as last read with every unit present
-        self._in_force: tuple[Schedule, datetime, datetime, ScheduleEntry | None] | None = None
+        self._shown_entry: tuple[object, ScheduleEntry | None] | None = None
 
     @property
     def issue_id(self) -> str:
@@ -141,22 +141,19 @@ class HomevoltControl:
     def current_entry(self) -> ScheduleEntry | None:
         """The entry the battery runs now, whether this house or the Tibber cloud wrote it."""
         schedule = self.schedule
-        if schedule is None:
-            return None
-        now = dt_util.utcnow()
-        # The entry in force stays until an entry next starts or ends: worked out once for
-        # every control that shows it, not once per control and update.
-        known = self._in_force
-        if known is not None and known[0] is schedule and known[1] <= now < known[2]:
-            return known[3]
-        entry = schedule.active_entry(now)
-        until = schedule.next_change(now) or datetime.max.replace(tzinfo=UTC)
-        self._in_force = (schedule, now, until, entry)
-        return entry
+        return schedule.active_entry(dt_util.utcnow()) if schedule else None
+
+    def shown_entry(self) -> ScheduleEntry | None:
+        """The entry in force as the controls show it: worked out once per poll, for all."""
+        data = self.coordinator.data
+        shown = self._shown_entry
+        if shown is None or shown[0] is not data:
+            shown = self._shown_entry = (data, self.current_entry())
+        return shown[1]
 
     def current_mode(self) -> BatteryMode | None:
-        """The mode of the entry in force."""
-        entry = self.current_entry()
+        """The mode of the entry in force (as the controls show it)."""
+        entry = self.shown_entry()
         return entry.mode if entry else None
 
     @property
@@ -172,7 +169,7 @@ class HomevoltControl:
             return None  # never the schedule's value in place of a parameter we cannot read
         if params is not None and params.has_minimum_soc:
             return params.minimum_soc
-        entry = self.current_entry()
+        entry = self.shown_entry()
         return float(entry.limits.min_soc) if entry and entry.limits.min_soc is not None else None
 
     @property

@@ -853,7 +853,7 @@ class LifetimeCounter:
     highest: float | None = None
     lower_since: datetime | None = None
 
-    def read(self, value: float, now: datetime) -> tuple[float | None, bool, bool]:
+    def read(self, value: float) -> tuple[float | None, bool, bool]:
         """The reading to count (None while lower), whether it restarted, whether it just dropped.
 
         A dip within DIP_TOLERANCE reads as the highest so far.
@@ -864,6 +864,7 @@ class LifetimeCounter:
         if self.highest - value <= DIP_TOLERANCE:
             return self.highest, False, False
         first = self.lower_since is None
+        now = _now()  # only a lower reading needs the clock (not read on every update)
         if self.lower_since is None:
             self.lower_since = now
         if now - self.lower_since >= RESTART_AFTER and value < RESTART_FRACTION * self.highest:
@@ -942,7 +943,7 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
             self._value = value
             return
         before = self._counter.highest
-        counted, restarted, dropped = self._counter.read(float(value), _now())
+        counted, restarted, dropped = self._counter.read(float(value))
         if dropped:
             LOGGER.warning(
                 "%s: %s is lower than the %s shown before (a counter that went back, or started "
@@ -965,14 +966,13 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
             self._total = max(sum(known.values()), self._total or 0.0)
             self._parts = {part: LifetimeCounter(value) for part, value in known.items()}
             return round(self._total, 6)
-        now = _now()
         for part, value in known.items():
             counter = self._parts.get(part)
             if counter is None:  # a unit or clamp new here: its past is not this system's
                 self._parts[part] = LifetimeCounter(value)
                 continue
             before = counter.highest or 0.0
-            counted, restarted, dropped = counter.read(value, now)
+            counted, restarted, dropped = counter.read(value)
             if dropped:
                 LOGGER.warning(
                     "%s: the counter of %s reads %s, lower than its %s before; the total counts "
