@@ -1,7 +1,7 @@
 """Devices and the base entity: one device per unit, module and CT clamp, and the system."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import functools
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
@@ -145,17 +145,52 @@ def clamp_device_info(coordinator: HomevoltCoordinator, sensor: CtSensor) -> Dev
     )
 
 
+@dataclass(slots=True)
+class _Registered:
+    """The devices registered for one set of devices (an entry's, as last polled)."""
+
+    devices: frozenset[tuple[str, str]]
+    entries: dict[frozenset[tuple[str, str]], dr.DeviceEntry] = field(default_factory=dict)
+    parents: bool = False
+
+
+# Every platform links its entities to the same devices: each is registered once per set of
+# devices, not once per platform.
+_REGISTERED: WeakKeyDictionary[HomevoltCoordinator, _Registered] = WeakKeyDictionary()
+
+
+def _registered(coordinator: HomevoltCoordinator) -> _Registered:
+    devices = coordinator.device_identifiers
+    known = _REGISTERED.get(coordinator)
+    if known is None or known.devices is not devices:
+        known = _REGISTERED[coordinator] = _Registered(devices)
+    return known
+
+
 @callback
 def register_device(coordinator: HomevoltCoordinator, info: DeviceInfo) -> dr.DeviceEntry:
-    """Register (or bring up to date) a device, once for all of its entities."""
-    return dr.async_get(coordinator.hass).async_get_or_create(
-        config_entry_id=coordinator.config_entry.entry_id, **info
-    )
+    """Register (or bring up to date) a device, once for all of its entities and platforms."""
+    registry = dr.async_get(coordinator.hass)
+    entries = _registered(coordinator).entries
+    key = frozenset(info.get("identifiers", ()))
+    device = entries.get(key)
+    if device is None or registry.async_get(device.id) is None:  # not yet, or deleted since
+        device = entries[key] = registry.async_get_or_create(
+            config_entry_id=coordinator.config_entry.entry_id, **info
+        )
+    return device
 
 
 @callback
-def register_parent_devices(coordinator: HomevoltCoordinator) -> None:
-    """Register the system and unit devices first: modules and clamps link to them by id."""
+def register_parent_devices(coordinator: HomevoltCoordinator, *, again: bool = False) -> None:
+    """Register the system and unit devices first: modules and clamps link to them by id.
+
+    Once per set of devices, unless `again` (their firmware changed).
+    """
+    registered = _registered(coordinator)
+    if registered.parents and not again:
+        return
+    registered.parents = True
     registry = dr.async_get(coordinator.hass)
     data = coordinator.data
     entry_id = coordinator.config_entry.entry_id
@@ -198,7 +233,7 @@ def follow_firmware(coordinator: HomevoltCoordinator) -> CALLBACK_TYPE:
         changed = any(known.get(key, version) != version for key, version in now.items())
         known.update(now)
         if changed:
-            register_parent_devices(coordinator)
+            register_parent_devices(coordinator, again=True)
 
     refresh()
     return coordinator.async_add_listener(refresh)
