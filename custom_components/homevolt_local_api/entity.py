@@ -194,10 +194,14 @@ def register_parent_devices(coordinator: HomevoltCoordinator, *, again: bool = F
     registry = dr.async_get(coordinator.hass)
     data = coordinator.data
     entry_id = coordinator.config_entry.entry_id
-    if data.cluster:
-        system = registry.async_get_or_create(
-            config_entry_id=entry_id, **system_device_info(coordinator)
-        )
+
+    def register(info: DeviceInfo) -> dr.DeviceEntry:
+        device = registry.async_get_or_create(config_entry_id=entry_id, **info)
+        registered.entries[frozenset(info.get("identifiers", ()))] = device
+        return device
+
+    if data.cluster:  # first: the units link to it
+        system = register(system_device_info(coordinator))
         # A single unit that became a cluster: its totals move to the new system device.
         entities = er.async_get(coordinator.hass)
         prefix = f"{data.system_id}_system_"
@@ -205,9 +209,7 @@ def register_parent_devices(coordinator: HomevoltCoordinator, *, again: bool = F
             if entity.unique_id.startswith(prefix) and entity.device_id != system.id:
                 entities.async_update_entity(entity.entity_id, device_id=system.id)
     for unit in data.ems.units:
-        registry.async_get_or_create(
-            config_entry_id=entry_id, **unit_device_info(coordinator, unit)
-        )
+        register(unit_device_info(coordinator, unit))
 
 
 def follow_firmware(coordinator: HomevoltCoordinator) -> CALLBACK_TYPE:

@@ -7,7 +7,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity_platform import async_get_platforms
 from homeassistant.util import dt as dt_util
 import pytest
@@ -123,3 +123,22 @@ async def test_entry_in_force_follows_the_clock_between_reads(
     assert control.schedule is schedule
     now = control.current_entry()
     assert now is not None and now.id == 99
+
+
+@pytest.mark.parametrize("units", [1, 2])
+async def test_each_device_registered_once_at_set_up(
+    hass: HomeAssistant, start_sim: StartSim, monkeypatch: pytest.MonkeyPatch, units: int
+) -> None:
+    sim = await start_sim(units=units)
+    registered: Counter[frozenset[tuple[str, str]]] = Counter()
+    original = dr.DeviceRegistry.async_get_or_create
+
+    def counting(self: dr.DeviceRegistry, **kwargs: Any) -> dr.DeviceEntry:
+        registered[frozenset(kwargs.get("identifiers") or ())] += 1
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(dr.DeviceRegistry, "async_get_or_create", counting)
+    entry = await setup_entry(hass, entry_for(sim))
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert len(devices) == len(registered) >= 3 * units
+    assert set(registered.values()) == {1}, registered
