@@ -10,7 +10,10 @@ from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.entity_platform import (
+    AddConfigEntryEntitiesCallback,
+    async_get_current_platform,
+)
 
 from .api import BatteryModule, CtSensor, Schedule, SensorFunction, Unit
 from .const import DOMAIN, LOGGER, MANUFACTURER
@@ -555,8 +558,15 @@ def add_entities_as_found(
     device (gone for long, or deleted by the owner) is built again if its part comes back.
     """
     coordinator = entry.runtime_data.coordinator
+    domain = async_get_current_platform().domain
+    registry = er.async_get(coordinator.hass)
     known: set[str] = set()
     seen_devices: list[frozenset[tuple[str, str]] | None] = [None]
+
+    def registered_disabled(unique_id: str) -> bool:
+        entity_id = registry.async_get_entity_id(domain, DOMAIN, unique_id)
+        found = registry.async_get(entity_id) if entity_id else None
+        return found is not None and found.disabled_by is not None
 
     @callback
     def add_new() -> None:
@@ -566,7 +576,13 @@ def add_entities_as_found(
             return
         seen_devices[0] = devices
         register_parent_devices(coordinator)
-        new = [entity for entity in build(coordinator) if entity.unique_id not in known]
+        # One registered and disabled is left out: Home Assistant would only look it up in
+        # the registry. Enabling it reloads the entry, which then adds it.
+        new = [
+            entity
+            for entity in build(coordinator)
+            if entity.unique_id not in known and not registered_disabled(entity.unique_id or "")
+        ]
         for entity in new:
             if entity.unique_id:
                 known.add(entity.unique_id)

@@ -24,6 +24,7 @@ LOCAL_MODE = SwitchEntityDescription(key="local_mode", translation_key="local_mo
 
 class HomevoltLocalModeSwitch(HomevoltEntity[Schedule], SwitchEntity):
     """Local mode, stored on the battery; shown as the battery reads it back."""
+
     _shown_by_part_alone = True
 
     @property

@@ -8,7 +8,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.helpers.entity_platform import async_get_platforms
+from homeassistant.helpers.entity_platform import EntityPlatform, async_get_platforms
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -142,3 +142,40 @@ async def test_each_device_registered_once_at_set_up(
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     assert len(devices) == len(registered) >= 3 * units
     assert set(registered.values()) == {1}, registered
+
+
+async def test_registered_disabled_entities_are_not_added_again(
+    hass: HomeAssistant, start_sim: StartSim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = await start_sim()
+    entry = await setup_entry(hass, entry_for(sim))
+    registry = er.async_get(hass)
+    line_to_line = "sensor.homevolt_voltage_l1_l2"
+    assert registry.async_get(line_to_line).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    added: list[str] = []
+    original = EntityPlatform._async_add_entity
+
+    async def counting(self: EntityPlatform, entity: Any, *args: Any, **kwargs: Any) -> None:
+        added.append(entity.unique_id)
+        await original(self, entity, *args, **kwargs)
+
+    monkeypatch.setattr(EntityPlatform, "_async_add_entity", counting)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    unique_id = registry.async_get(line_to_line).unique_id
+    enabled = {
+        each.unique_id
+        for each in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if each.disabled_by is None
+    }
+    assert unique_id not in added
+    assert set(added) == enabled  # every enabled entity is added, nothing else
+    assert registry.async_get(line_to_line).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+
+    # The owner enables it: the entry is reloaded (Home Assistant does so) and it is shown.
+    registry.async_update_entity(line_to_line, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert unique_id in added
+    state = hass.states.get(line_to_line)
+    assert state is not None and float(state.state) > 300
