@@ -98,11 +98,15 @@ class HomevoltSensorEntityDescription[T](HomevoltEntityDescription, SensorEntity
     source_fn: Callable[[T], str | None] | None = None
 
 
+# A unit's states repeat poll after poll: each is slugified once (bounded: any text may come).
+_slug = functools.lru_cache(maxsize=64)(slugify)
+
+
 def _enum(value: str | None, options: list[str]) -> str | None:
     """A device state as one of the sensor's options; None (unknown) for one not known yet."""
     if value is None:
         return None
-    slug = slugify(value)
+    slug = _slug(value)
     return slug if slug in options else None
 
 
