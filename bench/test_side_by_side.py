@@ -276,13 +276,18 @@ REFRESH_PARTS = (
         "update_coordinator.py",
         "async_update_listeners",
     ),
-    ("  what each entity would show (_changed)", "homevolt_local_api/entity.py", "_changed"),
+    ("  our entities' one listener (PartListeners)", "homevolt_local_api/entity.py", "_update"),
+    ("    each part looked up once (find)", "homevolt_local_api/entity.py", "find"),
     (
-        "    the calendar's event (CalendarEvent objects)",
+        "    what changed parts' entities would show (update_from)",
+        "homevolt_local_api/entity.py",
+        "update_from",
+    ),
+    (
+        "      the calendar's event (CalendarEvent objects)",
         "homevolt_local_api/calendar.py",
         "_shown",
     ),
-    ("    an entity's part of the data (target)", "homevolt_local_api/entity.py", "target"),
     ("  state writes (async_write_ha_state)", "helpers/entity.py", "async_write_ha_state"),
     ("  new-device check, once per platform (add_new)", "homevolt_local_api/entity.py", "add_new"),
     (

@@ -145,6 +145,9 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
         built_from, events = self._built
         if schedule is built_from:
             return events
+        if schedule == built_from:  # read again, the same: its events stand
+            self._built = (schedule, events)
+            return events
         events = self._build(schedule)
         self._built = (schedule, events)
         return events
@@ -171,7 +174,7 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
     def event(self) -> CalendarEvent | None:
         now = dt_util.utcnow()
         for event in self._events():
-            if event.end_datetime_local > now:
+            if event.end > now:  # aware moments compare as they are: no conversion per look
                 return event
         return None
 

@@ -122,6 +122,7 @@ class HomevoltControl:
         # once the previous write's read-back is shown, so none re-issues a replaced mode.
         self._batch_lock = asyncio.Lock()
         self._rated_power = 0  # the whole system's, as last read with every unit present
+        self._shown_entry: tuple[object, ScheduleEntry | None] | None = None
 
     @property
     def issue_id(self) -> str:
@@ -142,9 +143,17 @@ class HomevoltControl:
         schedule = self.schedule
         return schedule.active_entry(dt_util.utcnow()) if schedule else None
 
+    def shown_entry(self) -> ScheduleEntry | None:
+        """The entry in force as the controls show it: worked out once per poll, for all."""
+        data = self.coordinator.data
+        shown = self._shown_entry
+        if shown is None or shown[0] is not data:
+            shown = self._shown_entry = (data, self.current_entry())
+        return shown[1]
+
     def current_mode(self) -> BatteryMode | None:
-        """The mode of the entry in force."""
-        entry = self.current_entry()
+        """The mode of the entry in force (as the controls show it)."""
+        entry = self.shown_entry()
         return entry.mode if entry else None
 
     @property
@@ -160,7 +169,7 @@ class HomevoltControl:
             return None  # never the schedule's value in place of a parameter we cannot read
         if params is not None and params.has_minimum_soc:
             return params.minimum_soc
-        entry = self.current_entry()
+        entry = self.shown_entry()
         return float(entry.limits.min_soc) if entry and entry.limits.min_soc is not None else None
 
     @property

@@ -1,19 +1,22 @@
 """Devices and the base entity: one device per unit, module and CT clamp, and the system."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import functools
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import (
+    AddConfigEntryEntitiesCallback,
+    async_get_current_platform,
+)
 
 from .api import BatteryModule, CtSensor, Schedule, SensorFunction, Unit
-from .const import DOMAIN, MANUFACTURER
+from .const import DOMAIN, LOGGER, MANUFACTURER
 from .coordinator import HomevoltCoordinator
 from .data import (
     HomevoltData,
@@ -145,24 +148,63 @@ def clamp_device_info(coordinator: HomevoltCoordinator, sensor: CtSensor) -> Dev
     )
 
 
+@dataclass(slots=True)
+class _Registered:
+    """The devices registered for one set of devices (an entry's, as last polled)."""
+
+    devices: frozenset[tuple[str, str]]
+    entries: dict[frozenset[tuple[str, str]], dr.DeviceEntry] = field(default_factory=dict)
+    parents: bool = False
+
+
+# Every platform links its entities to the same devices: each is registered once per set of
+# devices, not once per platform.
+_REGISTERED: WeakKeyDictionary[HomevoltCoordinator, _Registered] = WeakKeyDictionary()
+
+
+def _registered(coordinator: HomevoltCoordinator) -> _Registered:
+    devices = coordinator.device_identifiers
+    known = _REGISTERED.get(coordinator)
+    if known is None or known.devices is not devices:
+        known = _REGISTERED[coordinator] = _Registered(devices)
+    return known
+
+
 @callback
 def register_device(coordinator: HomevoltCoordinator, info: DeviceInfo) -> dr.DeviceEntry:
-    """Register (or bring up to date) a device, once for all of its entities."""
-    return dr.async_get(coordinator.hass).async_get_or_create(
-        config_entry_id=coordinator.config_entry.entry_id, **info
-    )
+    """Register (or bring up to date) a device, once for all of its entities and platforms."""
+    registry = dr.async_get(coordinator.hass)
+    entries = _registered(coordinator).entries
+    key = frozenset(info.get("identifiers", ()))
+    device = entries.get(key)
+    if device is None or registry.async_get(device.id) is None:  # not yet, or deleted since
+        device = entries[key] = registry.async_get_or_create(
+            config_entry_id=coordinator.config_entry.entry_id, **info
+        )
+    return device
 
 
 @callback
-def register_parent_devices(coordinator: HomevoltCoordinator) -> None:
-    """Register the system and unit devices first: modules and clamps link to them by id."""
+def register_parent_devices(coordinator: HomevoltCoordinator, *, again: bool = False) -> None:
+    """Register the system and unit devices first: modules and clamps link to them by id.
+
+    Once per set of devices, unless `again` (their firmware changed).
+    """
+    registered = _registered(coordinator)
+    if registered.parents and not again:
+        return
+    registered.parents = True
     registry = dr.async_get(coordinator.hass)
     data = coordinator.data
     entry_id = coordinator.config_entry.entry_id
-    if data.cluster:
-        system = registry.async_get_or_create(
-            config_entry_id=entry_id, **system_device_info(coordinator)
-        )
+
+    def register(info: DeviceInfo) -> dr.DeviceEntry:
+        device = registry.async_get_or_create(config_entry_id=entry_id, **info)
+        registered.entries[frozenset(info.get("identifiers", ()))] = device
+        return device
+
+    if data.cluster:  # first: the units link to it
+        system = register(system_device_info(coordinator))
         # A single unit that became a cluster: its totals move to the new system device.
         entities = er.async_get(coordinator.hass)
         prefix = f"{data.system_id}_system_"
@@ -170,9 +212,7 @@ def register_parent_devices(coordinator: HomevoltCoordinator) -> None:
             if entity.unique_id.startswith(prefix) and entity.device_id != system.id:
                 entities.async_update_entity(entity.entity_id, device_id=system.id)
     for unit in data.ems.units:
-        registry.async_get_or_create(
-            config_entry_id=entry_id, **unit_device_info(coordinator, unit)
-        )
+        register(unit_device_info(coordinator, unit))
 
 
 def follow_firmware(coordinator: HomevoltCoordinator) -> CALLBACK_TYPE:
@@ -198,7 +238,7 @@ def follow_firmware(coordinator: HomevoltCoordinator) -> CALLBACK_TYPE:
         changed = any(known.get(key, version) != version for key, version in now.items())
         known.update(now)
         if changed:
-            register_parent_devices(coordinator)
+            register_parent_devices(coordinator, again=True)
 
     refresh()
     return coordinator.async_add_listener(refresh)
@@ -258,19 +298,105 @@ def status_target(data: HomevoltData) -> HomevoltData | None:
     return None if data.status is None else data
 
 
-class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
+class PartListeners:
+    """The one coordinator listener of an entry's entities: each part is looked up once.
+
+    Entities are grouped by their part (`target`). After an update that leaves a part the same
+    object (the coordinator keeps unchanged ones) and availability the same, only the part's
+    entities that do not follow from the part alone are called back; the rest cost nothing.
+    """
+
+    def __init__(self, coordinator: HomevoltCoordinator) -> None:
+        """No entities yet."""
+        self._coordinator = coordinator
+        self._parts: dict[Callable[[HomevoltData], Any], _Part] = {}
+        # As of the data the parts are first looked up in.
+        self._seen = (coordinator.last_update_success, coordinator.data.unreadable)
+        self._unsubscribe: CALLBACK_TYPE | None = None
+
+    def add(self, entity: HomevoltEntity[Any]) -> CALLBACK_TYPE:
+        """Call the entity back on updates from now on; returns the removal."""
+        find = entity.target_fn
+        part = self._parts.get(find)
+        if part is None:
+            part = self._parts[find] = _Part(find(self._coordinator.data))
+        part.entities.append(entity)
+        if self._unsubscribe is None:
+            self._unsubscribe = self._coordinator.async_add_listener(self._update)
+
+        @callback
+        def remove() -> None:
+            part.entities.remove(entity)
+            if not part.entities and self._parts.get(find) is part:
+                del self._parts[find]
+            if not self._parts and self._unsubscribe is not None:
+                self._unsubscribe()
+                self._unsubscribe = None
+
+        return remove
+
+    @callback
+    def _update(self) -> None:
+        coordinator = self._coordinator
+        data = coordinator.data
+        before = self._seen
+        seen = self._seen = (coordinator.last_update_success, data.unreadable)
+        same = before[0] == seen[0] and before[1] is seen[1]
+        for find, part in list(self._parts.items()):
+            target = find(data)
+            unchanged = same and target is part.target
+            part.target = target
+            for entity in list(part.entities):
+                if unchanged and entity.skip_unchanged_part:
+                    continue
+                # One entity's fault must not stop the others (as Home Assistant's own loop).
+                try:
+                    if entity.update_from(target):
+                        entity.async_write_ha_state()
+                except Exception:
+                    LOGGER.exception("Unexpected error updating %s", entity.entity_id)
+
+
+class _Part:
+    """One part of the system as last looked up, and the entities that describe it."""
+
+    __slots__ = ("entities", "target")
+
+    def __init__(self, target: object) -> None:
+        self.target = target
+        self.entities: list[HomevoltEntity[Any]] = []
+
+
+_LISTENERS: WeakKeyDictionary[HomevoltCoordinator, PartListeners] = WeakKeyDictionary()
+
+
+def part_listeners(coordinator: HomevoltCoordinator) -> PartListeners:
+    """The entry's one listener for all of its entities."""
+    listeners = _LISTENERS.get(coordinator)
+    if listeners is None:
+        listeners = _LISTENERS[coordinator] = PartListeners(coordinator)
+    return listeners
+
+
+_UNAVAILABLE = (False, None)
+
+
+class HomevoltEntity[T](Entity):
     """A Homevolt entity of one part of the system (`target`).
 
     It is unavailable while its part is missing from the data, and writes its state only when
-    what it shows has changed. Its part is looked up once per update.
+    what it shows has changed. Its part is looked up once per update for all entities of that
+    part (`PartListeners`).
     """
 
     _attr_has_entity_name = True
+    _attr_should_poll = False
     # What the entity shows follows from its part alone (not the clock, not other parts): an
-    # update that leaves the part the same object (the coordinator keeps unchanged ones) is
-    # skipped without working out what it would show.
+    # update that leaves the part the same object is skipped without working out what it shows.
     _shown_by_part_alone = False
     _last_shown: object = None
+    skip_unchanged_part = False
+    """Whether an update that leaves the part as it was can pass this entity by (now)."""
 
     def __init__(
         self,
@@ -281,14 +407,17 @@ class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
         target: Callable[[HomevoltData], T | None],
     ) -> None:
         """Create the entity for one description on one (registered) device."""
-        super().__init__(coordinator)
+        self.coordinator = coordinator
         self.entity_description = description
         # Linked by the registered device, not a DeviceInfo each: no registry call per entity.
         self.device_entry = device
         self._attr_unique_id = f"{coordinator.data.system_id}_{scope}_{description.key}"
-        self._target_fn = target
+        self.target_fn = target
+        self._reads = (
+            description.reads if isinstance(description, HomevoltEntityDescription) else None
+        )
         self._target: T | None = target(coordinator.data)
-        self._seen: tuple[object, bool, frozenset[str]] | None = None
+        self._available = self._is_available()
 
     @property
     def control(self) -> HomevoltControl:
@@ -302,12 +431,14 @@ class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
 
     @property
     def available(self) -> bool:
-        description = self.entity_description
-        reads = description.reads if isinstance(description, HomevoltEntityDescription) else None
+        return self._available
+
+    def _is_available(self) -> bool:
+        coordinator = self.coordinator
         return (
-            self.coordinator.last_update_success
+            coordinator.last_update_success
             and self._target is not None
-            and reads not in self.coordinator.data.unreadable
+            and self._reads not in coordinator.data.unreadable
         )
 
     def _shown(self) -> Any:
@@ -321,32 +452,33 @@ class HomevoltEntity[T](CoordinatorEntity[HomevoltCoordinator]):
     def _read(self) -> None:
         """Work out what depends on the part before it is shown (after each new look-up)."""
 
-    def _changed(self) -> bool:
-        """Look the part up again; whether what the entity shows may have changed."""
-        data = self.coordinator.data
-        self._target = target = self._target_fn(data)
-        seen = (target, self.coordinator.last_update_success, data.unreadable)
-        if self._shown_by_part_alone and self._seen is not None and self._settled():
-            before = self._seen
-            if before[0] is target and before[1] == seen[1] and before[2] is seen[2]:
-                return False
-        self._seen = seen
+    def update_from(self, target: T | None) -> bool:
+        """Take the part as now looked up; whether what the entity shows has changed."""
+        self._target = target
         self._read()
-        available = self.available
-        shown = (available, self._shown() if available else None)
+        coordinator = self.coordinator
+        available = self._available = (
+            coordinator.last_update_success
+            and target is not None
+            and self._reads not in coordinator.data.unreadable
+        )
+        shown = (True, self._shown()) if available else _UNAVAILABLE
+        if self._shown_by_part_alone:
+            self.skip_unchanged_part = self._settled()
         if shown == self._last_shown:
             return False
         self._last_shown = shown
         return True
 
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        if self._changed():
-            self.async_write_ha_state()
-
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self._changed()
+        self.async_on_remove(part_listeners(self.coordinator).add(self))
+        self.update_from(self.target_fn(self.coordinator.data))
+
+    async def async_update(self) -> None:
+        """Refresh the data (the update_entity action); not while the entity is disabled."""
+        if self.enabled:
+            await self.coordinator.async_request_refresh()
 
 
 type EntityFactory = Callable[
@@ -426,8 +558,15 @@ def add_entities_as_found(
     device (gone for long, or deleted by the owner) is built again if its part comes back.
     """
     coordinator = entry.runtime_data.coordinator
+    domain = async_get_current_platform().domain
+    registry = er.async_get(coordinator.hass)
     known: set[str] = set()
     seen_devices: list[frozenset[tuple[str, str]] | None] = [None]
+
+    def registered_disabled(unique_id: str) -> bool:
+        entity_id = registry.async_get_entity_id(domain, DOMAIN, unique_id)
+        found = registry.async_get(entity_id) if entity_id else None
+        return found is not None and found.disabled_by is not None
 
     @callback
     def add_new() -> None:
@@ -437,7 +576,13 @@ def add_entities_as_found(
             return
         seen_devices[0] = devices
         register_parent_devices(coordinator)
-        new = [entity for entity in build(coordinator) if entity.unique_id not in known]
+        # One registered and disabled is left out: Home Assistant would only look it up in
+        # the registry. Enabling it reloads the entry, which then adds it.
+        new = [
+            entity
+            for entity in build(coordinator)
+            if entity.unique_id not in known and not registered_disabled(entity.unique_id or "")
+        ]
         for entity in new:
             if entity.unique_id:
                 known.add(entity.unique_id)

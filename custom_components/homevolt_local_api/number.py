@@ -45,7 +45,7 @@ class HomevoltNumberEntityDescription(HomevoltEntityDescription, NumberEntityDes
 
 def _limit(name: str) -> Callable[[HomevoltControl], float | None]:
     def read(control: HomevoltControl) -> float | None:
-        entry = control.current_entry()
+        entry = control.shown_entry()
         value = getattr(entry.limits, name) if entry else None
         return float(value) if value is not None else None
 

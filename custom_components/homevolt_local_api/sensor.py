@@ -98,11 +98,15 @@ class HomevoltSensorEntityDescription[T](HomevoltEntityDescription, SensorEntity
     source_fn: Callable[[T], str | None] | None = None
 
 
+# A unit's states repeat poll after poll: each is slugified once (bounded: any text may come).
+_slug = functools.lru_cache(maxsize=64)(slugify)
+
+
 def _enum(value: str | None, options: list[str]) -> str | None:
     """A device state as one of the sensor's options; None (unknown) for one not known yet."""
     if value is None:
         return None
-    slug = slugify(value)
+    slug = _slug(value)
     return slug if slug in options else None
 
 
@@ -803,37 +807,39 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
             if key is not None:
                 self._attr_translation_key = key
 
+    _value: Value = None
+    _attributes: dict[str, Any] | None = None
+
     @property
     def native_value(self) -> Value:
-        target = self.target
-        if target is None or (
-            self.entity_description.all_units and self.coordinator.data.units_missing
-        ):
-            return None
-        return self.entity_description.value_fn(target)
+        return self._value
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        target = self.target
-        attributes_fn = self.entity_description.attributes_fn
-        return None if target is None or attributes_fn is None else attributes_fn(target)
+        return self._attributes
 
     def _shown(self) -> Any:
-        # Read straight from the part, not through the properties: this runs on every poll.
+        # Worked out once per update; the state write reads what is kept here.
         target = self._target
         if target is None:
+            self._value = self._attributes = None
             return None
-        description = self.entity_description
-        attributes_fn = description.attributes_fn
-        return (
-            self._value_of(target),
-            None if attributes_fn is None else attributes_fn(target),
-        )
+        attributes_fn = self.entity_description.attributes_fn
+        self._value = value = self._value_of(target)
+        if attributes_fn is None:
+            return value
+        self._attributes = attributes = attributes_fn(target)
+        return (value, attributes)
 
     def _value_of(self, target: T) -> Value:
-        if self.entity_description.all_units and self.coordinator.data.units_missing:
+        return self._read_value(target)
+
+    def _read_value(self, target: T) -> Value:
+        """The value as the device reports it."""
+        description = self.entity_description
+        if description.all_units and self.coordinator.data.units_missing:
             return None  # a sum over the units that answered is no system total
-        return self.entity_description.value_fn(target)
+        return description.value_fn(target)
 
 
 # A meter read as a float jitters in its last digit: a dip this small is held, not a drop.
@@ -851,7 +857,7 @@ class LifetimeCounter:
     highest: float | None = None
     lower_since: datetime | None = None
 
-    def read(self, value: float, now: datetime) -> tuple[float | None, bool, bool]:
+    def read(self, value: float) -> tuple[float | None, bool, bool]:
         """The reading to count (None while lower), whether it restarted, whether it just dropped.
 
         A dip within DIP_TOLERANCE reads as the highest so far.
@@ -862,6 +868,7 @@ class LifetimeCounter:
         if self.highest - value <= DIP_TOLERANCE:
             return self.highest, False, False
         first = self.lower_since is None
+        now = _now()  # only a lower reading needs the clock (not read on every update)
         if self.lower_since is None:
             self.lower_since = now
         if now - self.lower_since >= RESTART_AFTER and value < RESTART_FRACTION * self.highest:
@@ -906,12 +913,8 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
         self._counter = LifetimeCounter()
         self._parts = {}
 
-    @property
-    def native_value(self) -> Value:
-        return self._value
-
     def _value_of(self, target: T) -> Value:
-        return self._value
+        return self._value  # worked out in _read
 
     def _read(self) -> None:
         parts_fn = self.entity_description.parts_fn
@@ -919,7 +922,7 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
         if parts_fn is not None and target is not None:
             self._value = self._count(parts_fn(target))
             return
-        value = super().native_value
+        value = None if target is None else self._read_value(target)
         source_fn = self.entity_description.source_fn
         if source_fn is not None and target is not None and isinstance(value, (int, float)):
             source = source_fn(target)
@@ -944,7 +947,7 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
             self._value = value
             return
         before = self._counter.highest
-        counted, restarted, dropped = self._counter.read(float(value), _now())
+        counted, restarted, dropped = self._counter.read(float(value))
         if dropped:
             LOGGER.warning(
                 "%s: %s is lower than the %s shown before (a counter that went back, or started "
@@ -967,14 +970,13 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
             self._total = max(sum(known.values()), self._total or 0.0)
             self._parts = {part: LifetimeCounter(value) for part, value in known.items()}
             return round(self._total, 6)
-        now = _now()
         for part, value in known.items():
             counter = self._parts.get(part)
             if counter is None:  # a unit or clamp new here: its past is not this system's
                 self._parts[part] = LifetimeCounter(value)
                 continue
             before = counter.highest or 0.0
-            counted, restarted, dropped = counter.read(value, now)
+            counted, restarted, dropped = counter.read(value)
             if dropped:
                 LOGGER.warning(
                     "%s: the counter of %s reads %s, lower than its %s before; the total counts "

@@ -25,6 +25,8 @@ LOCAL_MODE = SwitchEntityDescription(key="local_mode", translation_key="local_mo
 class HomevoltLocalModeSwitch(HomevoltEntity[Schedule], SwitchEntity):
     """Local mode, stored on the battery; shown as the battery reads it back."""
 
+    _shown_by_part_alone = True
+
     @property
     def is_on(self) -> bool | None:
         return self.target.local_mode if self.target else None

@@ -59,6 +59,7 @@ class HomevoltFirmwareUpdate(HomevoltEntity[FirmwareUpdate], UpdateEntity):
 
     entity_description: HomevoltUpdateEntityDescription
     _attr_supported_features = UpdateEntityFeature.PROGRESS
+    _shown_by_part_alone = True
 
     @property
     def installed_version(self) -> str | None:

@@ -1,0 +1,181 @@
+"""How entities are called back after a poll: each part looked up once, unchanged parts skipped."""
+
+from collections import Counter
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.entity_platform import EntityPlatform, async_get_platforms
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from custom_components.homevolt_local_api.const import DOMAIN
+from custom_components.homevolt_local_api.entity import HomevoltEntity
+from simulator.model import Entry
+from tests.integration.conftest import StartSim, entry_for, setup_entry
+
+MODULE_2_MAX = "sensor.homevolt_battery_module_2_maximum_cell_temperature"
+MODULE_1_MAX = "sensor.homevolt_battery_module_1_maximum_cell_temperature"
+
+
+async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _entities_of(hass: HomeAssistant, entry_id: str, scope: str) -> set[str]:
+    """The enabled entities of one part: their unique ids carry its scope."""
+    return {
+        entry.entity_id
+        for entry in er.async_entries_for_config_entry(er.async_get(hass), entry_id)
+        if entry.disabled_by is None and entry.unique_id.split("_", 1)[1].startswith(scope)
+    }
+
+
+@pytest.fixture
+def called(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often each entity was asked what it shows."""
+    counts: Counter[str] = Counter()
+    original = HomevoltEntity.update_from
+
+    def counting(self: HomevoltEntity[Any], target: Any) -> bool:
+        counts[self.entity_id] += 1
+        return original(self, target)
+
+    monkeypatch.setattr(HomevoltEntity, "update_from", counting)
+    return counts
+
+
+async def test_only_entities_of_changed_parts_are_called_back(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory, called: Counter[str]
+) -> None:
+    sim = await start_sim()  # a frozen clock: the unit reads the same on every poll
+    entry = await setup_entry(hass, entry_for(sim))
+    unit_id = sim.system.units[0].ecu_hex
+    modules = _entities_of(hass, entry.entry_id, f"unit_{unit_id}_module_")
+    module_1 = _entities_of(hass, entry.entry_id, f"unit_{unit_id}_module_0_")
+    module_2 = _entities_of(hass, entry.entry_id, f"unit_{unit_id}_module_1_")
+    unit = _entities_of(hass, entry.entry_id, f"unit_{unit_id}_") - modules
+    clamps = _entities_of(hass, entry.entry_id, "grid") | _entities_of(
+        hass, entry.entry_id, "solar"
+    )
+    assert unit and module_1 and module_2 and clamps
+    called.clear()
+
+    await _tick(hass, freezer, 15)
+    assert called  # the system's entities are asked (their data is new)
+    assert not called.keys() & (unit | modules | clamps)
+
+    # One module warms up: its unit changes with it, the other module does not.
+    sim.system.units[0].modules[1].tmax += 1.5
+    called.clear()
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(MODULE_2_MAX).state == "23.0"
+    assert module_2 <= called.keys()
+    assert unit <= called.keys()
+    assert not called.keys() & (module_1 | clamps)
+
+
+async def test_one_failing_entity_does_not_stop_the_others(
+    hass: HomeAssistant,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    entity = next(
+        platform.entities[MODULE_1_MAX]
+        for platform in async_get_platforms(hass, DOMAIN)
+        if MODULE_1_MAX in platform.entities
+    )
+
+    def broken(_: object) -> float:
+        raise ZeroDivisionError
+
+    description = entity.entity_description
+    entity.entity_description = replace(description, value_fn=broken)  # type: ignore[call-arg]
+    for module in sim.system.units[0].modules:
+        module.tmax += 1.5
+    await _tick(hass, freezer, 15)
+    assert "Unexpected error updating sensor.homevolt_battery_module_1_maximum" in caplog.text
+    assert hass.states.get(MODULE_1_MAX).state == "21.5"  # as before, not a wrong value
+    assert hass.states.get(MODULE_2_MAX).state == "23.0"  # the module after it still updates
+
+
+async def test_entry_in_force_follows_the_clock_between_reads(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    starts = int(dt_util.utcnow().timestamp()) + 40
+    sim.system.schedule.append(Entry(id=99, start=starts, end=starts + 3600, type=0))
+    entry = await setup_entry(hass, entry_for(sim))
+    control = entry.runtime_data.control
+    schedule = control.schedule
+    before = control.current_entry()
+    assert before is None or before.id != 99
+    freezer.tick(timedelta(seconds=45))  # no poll: the same schedule, read before the start
+    assert control.schedule is schedule
+    now = control.current_entry()
+    assert now is not None and now.id == 99
+
+
+@pytest.mark.parametrize("units", [1, 2])
+async def test_each_device_registered_once_at_set_up(
+    hass: HomeAssistant, start_sim: StartSim, monkeypatch: pytest.MonkeyPatch, units: int
+) -> None:
+    sim = await start_sim(units=units)
+    registered: Counter[frozenset[tuple[str, str]]] = Counter()
+    original = dr.DeviceRegistry.async_get_or_create
+
+    def counting(self: dr.DeviceRegistry, **kwargs: Any) -> dr.DeviceEntry:
+        registered[frozenset(kwargs.get("identifiers") or ())] += 1
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(dr.DeviceRegistry, "async_get_or_create", counting)
+    entry = await setup_entry(hass, entry_for(sim))
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert len(devices) == len(registered) >= 3 * units
+    assert set(registered.values()) == {1}, registered
+
+
+async def test_registered_disabled_entities_are_not_added_again(
+    hass: HomeAssistant, start_sim: StartSim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = await start_sim()
+    entry = await setup_entry(hass, entry_for(sim))
+    registry = er.async_get(hass)
+    line_to_line = "sensor.homevolt_voltage_l1_l2"
+    assert registry.async_get(line_to_line).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    added: list[str] = []
+    original = EntityPlatform._async_add_entity
+
+    async def counting(self: EntityPlatform, entity: Any, *args: Any, **kwargs: Any) -> None:
+        added.append(entity.unique_id)
+        await original(self, entity, *args, **kwargs)
+
+    monkeypatch.setattr(EntityPlatform, "_async_add_entity", counting)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    unique_id = registry.async_get(line_to_line).unique_id
+    enabled = {
+        each.unique_id
+        for each in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if each.disabled_by is None
+    }
+    assert unique_id not in added
+    assert set(added) == enabled  # every enabled entity is added, nothing else
+    assert registry.async_get(line_to_line).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+
+    # The owner enables it: the entry is reloaded (Home Assistant does so) and it is shown.
+    registry.async_update_entity(line_to_line, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert unique_id in added
+    state = hass.states.get(line_to_line)
+    assert state is not None and float(state.state) > 300
