@@ -215,7 +215,7 @@ class HomevoltClient:
             answer: Json = json.loads(text, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as err:
             raise HomevoltResponseError(f"{path.lstrip('/')}: not valid JSON") from err
-        if _depth(answer) > MAX_JSON_DEPTH:
+        if _deeper_than(text, MAX_JSON_DEPTH):
             # Python parses far deeper than diagnostics or any recursive walk can handle.
             raise HomevoltResponseError(f"{path.lstrip('/')}: nested deeper than any real answer")
         self._answers[path.lstrip("/")] = answer
@@ -537,19 +537,34 @@ async def _read_body(response: aiohttp.ClientResponse, path: str) -> bytes:
     return bytes(body)
 
 
-def _depth(value: Json) -> int:
-    """How deeply lists and objects nest (iteratively: the answer may be very deep)."""
-    deepest = 0
-    stack: list[tuple[Json, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list):
-            deepest = max(deepest, depth)
-            if depth <= MAX_JSON_DEPTH:
-                stack.extend((child, depth + 1) for child in item)
-    return deepest
+# Every byte but brackets and quotes, for bytes.translate to drop.
+_NOT_STRUCTURE = bytes(code for code in range(256) if code not in b'[]{}"')
+# A string's quotes with what is left between them (brackets that were part of its text).
+_STRING = re.compile(rb'"[^"]*"')
+# A list or object with nothing left inside it.
+_INNERMOST = re.compile(rb"\[\]|\{\}")
+
+
+def _deeper_than(text: str, levels: int) -> bool:
+    """Whether valid JSON `text` nests lists and objects more than `levels` deep.
+
+    Works on the text, at C speed: escaped backslashes and quotes go first, then everything but
+    brackets and quotes, then the strings; each pass then removes the innermost empty pairs of
+    what is left, so the number of passes that empties it is the depth.
+    """
+    # Escapes pair off from the left, so removing backslash pairs first leaves `\"` exact.
+    skeleton = text.encode("utf-8", "surrogatepass").replace(b"\\\\", b"").replace(b'\\"', b"")
+    skeleton = skeleton.translate(None, _NOT_STRUCTURE)
+    # Two quotes side by side end one string and start the next, or are an empty string:
+    # dropping them keeps every string's text between a pair of quotes.
+    skeleton = skeleton.replace(b'""', b"")
+    if b'"' in skeleton:
+        skeleton = _STRING.sub(b"", skeleton)
+    for _ in range(levels):
+        if not skeleton:
+            return False
+        skeleton = _INNERMOST.sub(b"", skeleton)
+    return bool(skeleton)
 
 
 def _too_large(path: str) -> HomevoltResponseError:
