@@ -127,11 +127,13 @@ class HomevoltClient:
         """
         self.base_url = normalize_host(host)
         self._session = session
+        self._deadline = REQUEST_DEADLINE if deadline is None else deadline
         self._timeout = timeout or aiohttp.ClientTimeout(
             total=None,
             connect=CONNECT_TIMEOUT,
             sock_connect=CONNECT_TIMEOUT,
-            sock_read=READ_TIMEOUT,
+            # A pause that long in an answer ends past the deadline anyway: no timer per read.
+            sock_read=READ_TIMEOUT if self._deadline > READ_TIMEOUT else None,
         )
         self._ssl: bool = verify_ssl if self.base_url.scheme == "https" else True
         # Only the encodings _read_body can inflate within its cap.
@@ -141,7 +143,6 @@ class HomevoltClient:
                 USERNAME, password
             )
         self._device_timezone = device_timezone
-        self._deadline = REQUEST_DEADLINE if deadline is None else deadline
         self._answers: dict[str, Json] = {}
         self._urls: dict[str, URL] = {}  # by path: the client's few endpoints
         self.plausibility = Plausibility()
