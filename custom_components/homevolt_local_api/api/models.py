@@ -149,9 +149,6 @@ class _Obj:
         self.path = path
         self.checker = checker
 
-    def _get(self, key: str) -> Json:
-        return self._data.get(key)
-
     def _fail(self, key: str, expected: str, value: Json) -> HomevoltResponseError:
         return HomevoltResponseError(
             f"{self.path}.{key}: expected {expected}, got {_describe(value)}"
@@ -199,7 +196,7 @@ class _Obj:
 
     def raw_num(self, key: str) -> float | None:
         """A number as sent, not yet checked against a range (may be infinite)."""
-        value = self._get(key)
+        value = self._data.get(key)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -212,12 +209,12 @@ class _Obj:
         self, key: str, scale: float = 1.0, *, valid: tuple[float, float] = (-math.inf, math.inf)
     ) -> float | None:
         """A number that must be there; None only when it is outside `valid`."""
-        if self._get(key) is None:
+        if self._data.get(key) is None:
             raise self._fail(key, "a number", None)
         return self.opt_num(key, scale, valid=valid)
 
     def opt_int(self, key: str, *, valid: tuple[int, int] = WHOLE) -> int | None:
-        value = self._get(key)
+        value = self._data.get(key)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -235,7 +232,7 @@ class _Obj:
 
     def int_(self, key: str, *, valid: tuple[int, int] = WHOLE) -> int:
         """A whole number that must be there and in range: an id or a type."""
-        value = self._get(key)
+        value = self._data.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._fail(key, "a whole number", value)  # an id or type: never guessed
         number = self.opt_int(key, valid=valid)
@@ -244,7 +241,7 @@ class _Obj:
         return number
 
     def opt_str(self, key: str) -> str | None:
-        value = self._get(key)
+        value = self._data.get(key)
         if value is None:
             return None
         if not isinstance(value, str):
@@ -259,7 +256,7 @@ class _Obj:
 
     def opt_id(self, key: str) -> str | None:
         """An identifier that some firmware sends as a number and some as a string."""
-        value = self._get(key)
+        value = self._data.get(key)
         if value is None:
             return None
         if isinstance(value, str):
@@ -276,13 +273,13 @@ class _Obj:
 
     def ecu_id(self, key: str) -> str:
         """A unit's id, normalised: the form depends on the firmware, the unit does not."""
-        value = self._get(key)
+        value = self._data.get(key)
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return normalize_ecu_id(value)
         return normalize_ecu_id(self.id_(key))
 
     def opt_bool(self, key: str) -> bool | None:
-        value = self._get(key)
+        value = self._data.get(key)
         if value is None:
             return None
         if isinstance(value, bool):
@@ -292,7 +289,7 @@ class _Obj:
         raise self._fail(key, "a boolean", value)
 
     def opt_obj(self, key: str) -> _Obj | None:
-        value = self._get(key)
+        value = self._data.get(key)
         return None if value is None else _Obj(value, f"{self.path}.{key}", self.checker)
 
     def obj(self, key: str) -> _Obj:
@@ -302,7 +299,7 @@ class _Obj:
         return value
 
     def opt_list(self, key: str) -> list[Json] | None:
-        value = self._get(key)
+        value = self._data.get(key)
         if value is None:
             return None
         if not isinstance(value, list):
@@ -321,7 +318,7 @@ class _Obj:
         ]
 
     def strs(self, key: str) -> tuple[str, ...]:
-        value = self._get(key)
+        value = self._data.get(key)
         if isinstance(value, str):
             return (value,) if value else ()  # some firmware sends one name, not a list
         items = self.opt_list(key) or []
