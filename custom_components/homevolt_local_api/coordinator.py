@@ -208,7 +208,11 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 if previous is None
                 else replace(previous, ems=ems, fetched={**previous.fetched, "ems": now})
             )
-            if not data.cluster and (ems.is_cluster or self._had_system_device(data.system_id)):
+            # Only this integration registers the system device, and only for a cluster: the
+            # registry needs asking once, at the first poll.
+            if not data.cluster and (
+                ems.is_cluster or (previous is None and self._had_system_device(data.system_id))
+            ):
                 data = replace(data, cluster=True)
             for part, interval, read in (
                 ("schedule", SCHEDULE_INTERVAL, self.client.schedule),
@@ -267,7 +271,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._refusals.accepted()
-        missing = self._remove_stale_devices(data)
+        missing = self._remove_stale_devices(data, now)
         if missing != data.units_missing:
             data = replace(data, units_missing=missing)
         return self._with_newer_read_backs(data, started)
@@ -366,7 +370,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             is not None
         )
 
-    def _remove_stale_devices(self, data: HomevoltData) -> frozenset[str]:
+    def _remove_stale_devices(self, data: HomevoltData, now: datetime) -> frozenset[str]:
         """Remove devices (units, modules, clamps) the system has not reported for a long time.
 
         Until then their entities are only unavailable, and back at the first poll that
@@ -377,12 +381,12 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         current = frozenset(current_device_identifiers(data))
         if current != self.device_identifiers:
             self.device_identifiers = current  # a new object only when the devices changed
-        now = dt_util.utcnow()
-        before = dict(self._missing_since)
+        before = dict(self._missing_since) if self._missing_since else None
         devices = dr.async_entries_for_config_entry(registry, self.config_entry.entry_id)
-        # Forget devices the owner deleted meanwhile.
-        for device_id in self._missing_since.keys() - {device.id for device in devices}:
-            del self._missing_since[device_id]
+        if before:
+            # Forget devices the owner deleted meanwhile.
+            for device_id in before.keys() - {device.id for device in devices}:
+                del self._missing_since[device_id]
         missing_units: set[str] = set()
         for device in devices:
             if device.identifiers & current:
@@ -401,7 +405,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 for domain, value in device.identifiers
                 if domain == DOMAIN and "_" not in value  # a unit's identifier is its bare id
             )
-        if self._missing_since != before:
+        if self._missing_since != (before or {}):
             self._missing_unsaved = True
             self._missing_store.async_delay_save(self._missing_devices, MISSING_SAVE_DELAY)
         return frozenset(missing_units)

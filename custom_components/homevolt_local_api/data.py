@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+import operator
 
 from .api import (
     BatteryModule,
@@ -106,7 +107,13 @@ def keep_unchanged(before: EmsData, ems: EmsData) -> EmsData:
         old if (old := old_sensors.get((sensor.function, sensor.euid))) == sensor else sensor
         for sensor in ems.sensors
     )
+    if _all_same(units, ems.units) and _all_same(sensors, ems.sensors):
+        return ems  # nothing to keep: no copy needed
     return replace(ems, units=units, sensors=sensors)
+
+
+def _all_same[T](kept: tuple[T, ...], read: tuple[T, ...]) -> bool:
+    return all(map(operator.is_, kept, read, strict=True))
 
 
 def _same_unit(before: Unit | None, unit: Unit) -> Unit:
@@ -119,4 +126,6 @@ def _same_unit(before: Unit | None, unit: Unit) -> Unit:
         old[index] if index < len(old) and old[index] == module else module
         for index, module in enumerate(unit.modules)
     )
+    if _all_same(modules, unit.modules):
+        return unit  # every module changed too: no copy needed
     return replace(unit, modules=modules)

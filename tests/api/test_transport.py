@@ -127,6 +127,24 @@ async def test_compressed_answers_still_read(device: FakeDevice, make_client: An
     assert (await make_client().status()).esp_firmware == "3056-1a3446ed"
 
 
+async def test_an_answer_without_a_declared_length_still_reads(
+    device: FakeDevice, make_client: Any
+) -> None:
+    body = json.dumps(STATUS).encode()
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(body), 100):
+            await response.write(body[start : start + 100])
+        await response.write_eof()
+        return response
+
+    device.route("GET", "/status.json", chunked)
+    assert (await make_client().status()).esp_firmware == "3056-1a3446ed"
+
+
 @pytest.mark.parametrize(
     ("encoding", "body", "message"),
     [

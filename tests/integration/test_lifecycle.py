@@ -361,6 +361,8 @@ async def test_cluster_shrinks_to_one_unit_and_grows_back(
     await hass.async_block_till_done()
     assert entities(hass, entry) == registered
     assert devices(hass, entry) == parts
+    # Known as a cluster from its registered system device alone: nothing is renamed.
+    assert device_names(hass) == names
     battery.payloads["/ems.json"] = without_units(payload, FOLLOWER)
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()

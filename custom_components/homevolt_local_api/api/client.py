@@ -127,11 +127,13 @@ class HomevoltClient:
         """
         self.base_url = normalize_host(host)
         self._session = session
+        self._deadline = REQUEST_DEADLINE if deadline is None else deadline
         self._timeout = timeout or aiohttp.ClientTimeout(
             total=None,
             connect=CONNECT_TIMEOUT,
             sock_connect=CONNECT_TIMEOUT,
-            sock_read=READ_TIMEOUT,
+            # A pause that long in an answer ends past the deadline anyway: no timer per read.
+            sock_read=READ_TIMEOUT if self._deadline > READ_TIMEOUT else None,
         )
         self._ssl: bool = verify_ssl if self.base_url.scheme == "https" else True
         # Only the encodings _read_body can inflate within its cap.
@@ -141,8 +143,8 @@ class HomevoltClient:
                 USERNAME, password
             )
         self._device_timezone = device_timezone
-        self._deadline = REQUEST_DEADLINE if deadline is None else deadline
         self._answers: dict[str, Json] = {}
+        self._urls: dict[str, URL] = {}  # by path: the client's few endpoints
         self.plausibility = Plausibility()
         self._request_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
@@ -152,7 +154,9 @@ class HomevoltClient:
     # transport
 
     async def _request(self, method: str, path: str, data: dict[str, str] | None = None) -> str:
-        url = self.base_url.with_path(path)
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = self.base_url.with_path(path)
         async with self._request_lock:
             try:
                 async with asyncio.timeout(self._deadline):
@@ -212,10 +216,10 @@ class HomevoltClient:
     async def _get_json(self, path: str) -> Json:
         text = await self._request("GET", path)
         try:
-            answer: Json = json.loads(text, parse_constant=_reject_constant)
+            answer: Json = _DECODER.decode(text)
         except (ValueError, RecursionError) as err:
             raise HomevoltResponseError(f"{path.lstrip('/')}: not valid JSON") from err
-        if _depth(answer) > MAX_JSON_DEPTH:
+        if _deeper_than(text, MAX_JSON_DEPTH):
             # Python parses far deeper than diagnostics or any recursive walk can handle.
             raise HomevoltResponseError(f"{path.lstrip('/')}: nested deeper than any real answer")
         self._answers[path.lstrip("/")] = answer
@@ -516,6 +520,9 @@ async def _read_body(response: aiohttp.ClientResponse, path: str) -> bytes:
         inflate = None
     else:
         raise HomevoltResponseError(f"{path}: unsupported content encoding {encoding[:20]!r}")
+    if inflate is None and declared is not None:
+        # HTTP framing ends the body at its declared length, which is within the cap.
+        return await response.content.read()
     body = bytearray()
     try:
         async for chunk in response.content.iter_chunked(_CHUNK):
@@ -537,19 +544,34 @@ async def _read_body(response: aiohttp.ClientResponse, path: str) -> bytes:
     return bytes(body)
 
 
-def _depth(value: Json) -> int:
-    """How deeply lists and objects nest (iteratively: the answer may be very deep)."""
-    deepest = 0
-    stack: list[tuple[Json, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list):
-            deepest = max(deepest, depth)
-            if depth <= MAX_JSON_DEPTH:
-                stack.extend((child, depth + 1) for child in item)
-    return deepest
+# Every byte but brackets and quotes, for bytes.translate to drop.
+_NOT_STRUCTURE = bytes(code for code in range(256) if code not in b'[]{}"')
+# A string's quotes with what is left between them (brackets that were part of its text).
+_STRING = re.compile(rb'"[^"]*"')
+# A list or object with nothing left inside it.
+_INNERMOST = re.compile(rb"\[\]|\{\}")
+
+
+def _deeper_than(text: str, levels: int) -> bool:
+    """Whether valid JSON `text` nests lists and objects more than `levels` deep.
+
+    Works on the text, at C speed: escaped backslashes and quotes go first, then everything but
+    brackets and quotes, then the strings; each pass then removes the innermost empty pairs of
+    what is left, so the number of passes that empties it is the depth.
+    """
+    # Escapes pair off from the left, so removing backslash pairs first leaves `\"` exact.
+    skeleton = text.encode("utf-8", "surrogatepass").replace(b"\\\\", b"").replace(b'\\"', b"")
+    skeleton = skeleton.translate(None, _NOT_STRUCTURE)
+    # Two quotes side by side end one string and start the next, or are an empty string:
+    # dropping them keeps every string's text between a pair of quotes.
+    skeleton = skeleton.replace(b'""', b"")
+    if b'"' in skeleton:
+        skeleton = _STRING.sub(b"", skeleton)
+    for _ in range(levels):
+        if not skeleton:
+            return False
+        skeleton = _INNERMOST.sub(b"", skeleton)
+    return bool(skeleton)
 
 
 def _too_large(path: str) -> HomevoltResponseError:
@@ -564,6 +586,10 @@ def _identity(entry: ScheduleEntry) -> tuple[object, ...]:
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number")
+
+
+# Made once: json.loads with an option builds a new decoder for every answer.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _whole_second(moment: datetime) -> datetime:

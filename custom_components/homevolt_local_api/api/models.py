@@ -23,6 +23,8 @@ from .const import (
 from .exceptions import HomevoltResponseError
 
 type Json = object
+type Field = tuple[str, float, float, float]
+"""A number's key, the scale to its model unit, and the range (scaled) it must fall in."""
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -147,9 +149,6 @@ class _Obj:
         self.path = path
         self.checker = checker
 
-    def _get(self, key: str) -> Json:
-        return self._data.get(key)
-
     def _fail(self, key: str, expected: str, value: Json) -> HomevoltResponseError:
         return HomevoltResponseError(
             f"{self.path}.{key}: expected {expected}, got {_describe(value)}"
@@ -162,30 +161,42 @@ class _Obj:
         self, key: str, scale: float = 1.0, *, valid: tuple[float, float] = (-math.inf, math.inf)
     ) -> float | None:
         """A number, scaled; None when missing or outside `valid` (in the scaled unit)."""
-        value = self._data.get(key)
-        if value is None:
-            return None
-        # The common cases first, read directly; anything else (a bool, text) goes the long way.
-        number: float | None
-        if isinstance(value, float):
-            number = value
-        elif isinstance(value, int) and not isinstance(value, bool):
-            number = _as_float(value)
-        else:
-            number = self.raw_num(key)  # a bool or text: unknown, warned once
-        if number is None:
-            return None
-        if scale != 1.0 and math.isfinite(number):
-            number *= scale
-        low, high = valid
-        if low <= number <= high and math.isfinite(number):
-            self.checker.passed(self.path, key)
-            return number + 0.0  # -0.0 reads as 0, never "-0"
-        return self.checker.check(f"{self.path}.{key}", number, low, high)
+        return self.nums(((key, scale, valid[0], valid[1]),))[0]
+
+    def nums(self, table: tuple[Field, ...]) -> list[float | None]:
+        """Several numbers at once, each read as opt_num reads one (the bulk of every poll).
+
+        One call per object, not per value: a poll reads about a hundred numbers.
+        """
+        data = self._data
+        # Read here, not through passed(): most numbers pass while nothing is implausible.
+        implausible = self.checker._implausible
+        found: list[float | None] = []
+        for key, scale, low, high in table:
+            value = data.get(key)
+            if value is None:
+                found.append(None)
+            elif isinstance(value, (float, int)) and value is not True and value is not False:
+                # Scales are positive: an infinite or NaN value stays what it was.
+                try:
+                    number = value * scale
+                except OverflowError:  # an integer too large for a float: out of any range
+                    number = math.inf if value > 0 else -math.inf
+                if low <= number <= high and math.isfinite(number):
+                    if implausible:
+                        implausible.discard(f"{self.path}.{key}")
+                    found.append(number + 0.0)  # -0.0 reads as 0, never "-0"
+                else:
+                    found.append(self.checker.check(f"{self.path}.{key}", number, low, high))
+            else:
+                # A bool or text: unknown, warned once; one such value does not lose the answer.
+                self.checker.wrong_type(f"{self.path}.{key}", "a number", value)
+                found.append(None)
+        return found
 
     def raw_num(self, key: str) -> float | None:
         """A number as sent, not yet checked against a range (may be infinite)."""
-        value = self._get(key)
+        value = self._data.get(key)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -198,12 +209,12 @@ class _Obj:
         self, key: str, scale: float = 1.0, *, valid: tuple[float, float] = (-math.inf, math.inf)
     ) -> float | None:
         """A number that must be there; None only when it is outside `valid`."""
-        if self._get(key) is None:
+        if self._data.get(key) is None:
             raise self._fail(key, "a number", None)
         return self.opt_num(key, scale, valid=valid)
 
     def opt_int(self, key: str, *, valid: tuple[int, int] = WHOLE) -> int | None:
-        value = self._get(key)
+        value = self._data.get(key)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -221,7 +232,7 @@ class _Obj:
 
     def int_(self, key: str, *, valid: tuple[int, int] = WHOLE) -> int:
         """A whole number that must be there and in range: an id or a type."""
-        value = self._get(key)
+        value = self._data.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._fail(key, "a whole number", value)  # an id or type: never guessed
         number = self.opt_int(key, valid=valid)
@@ -230,7 +241,7 @@ class _Obj:
         return number
 
     def opt_str(self, key: str) -> str | None:
-        value = self._get(key)
+        value = self._data.get(key)
         if value is None:
             return None
         if not isinstance(value, str):
@@ -245,7 +256,7 @@ class _Obj:
 
     def opt_id(self, key: str) -> str | None:
         """An identifier that some firmware sends as a number and some as a string."""
-        value = self._get(key)
+        value = self._data.get(key)
         if value is None:
             return None
         if isinstance(value, str):
@@ -262,13 +273,13 @@ class _Obj:
 
     def ecu_id(self, key: str) -> str:
         """A unit's id, normalised: the form depends on the firmware, the unit does not."""
-        value = self._get(key)
+        value = self._data.get(key)
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return normalize_ecu_id(value)
         return normalize_ecu_id(self.id_(key))
 
     def opt_bool(self, key: str) -> bool | None:
-        value = self._get(key)
+        value = self._data.get(key)
         if value is None:
             return None
         if isinstance(value, bool):
@@ -278,7 +289,7 @@ class _Obj:
         raise self._fail(key, "a boolean", value)
 
     def opt_obj(self, key: str) -> _Obj | None:
-        value = self._get(key)
+        value = self._data.get(key)
         return None if value is None else _Obj(value, f"{self.path}.{key}", self.checker)
 
     def obj(self, key: str) -> _Obj:
@@ -288,7 +299,7 @@ class _Obj:
         return value
 
     def opt_list(self, key: str) -> list[Json] | None:
-        value = self._get(key)
+        value = self._data.get(key)
         if value is None:
             return None
         if not isinstance(value, list):
@@ -307,7 +318,7 @@ class _Obj:
         ]
 
     def strs(self, key: str) -> tuple[str, ...]:
-        value = self._get(key)
+        value = self._data.get(key)
         if isinstance(value, str):
             return (value,) if value else ()  # some firmware sends one name, not a list
         items = self.opt_list(key) or []
@@ -341,18 +352,21 @@ def _root_list(data: Json, path: str, checker: Plausibility) -> list[_Obj]:
     return [_Obj(item, f"{path}[{index}]", checker) for index, item in enumerate(data)]
 
 
+_FIRST_SECOND = _EARLIEST.timestamp()
+_LAST_SECOND = _LATEST.timestamp()
+
+
 def _timestamp(obj: _Obj, key: str) -> datetime | None:
     """A device timestamp (seconds or milliseconds since the epoch); 0 means none."""
     value = obj.raw_num(key)
     if value is None or value == 0:
         return None
-    seconds = obj.checker.check(
-        f"{obj.path}.{key}",
-        value / 1000 if abs(value) >= _MS_THRESHOLD else value,
-        _EARLIEST.timestamp(),
-        _LATEST.timestamp(),
-    )
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+    seconds = value / 1000 if abs(value) >= _MS_THRESHOLD else value
+    if _FIRST_SECOND <= seconds <= _LAST_SECOND:
+        obj.checker.passed(obj.path, key)
+        return datetime.fromtimestamp(seconds, UTC)
+    obj.checker.check(f"{obj.path}.{key}", seconds, _FIRST_SECOND, _LAST_SECOND)  # warns
+    return None
 
 
 def _frequency(obj: _Obj, key: str, scale: float = 1.0) -> float | None:
@@ -738,17 +752,42 @@ class EmsData:
         return next((sensor for sensor in self.sensors if sensor.key == key), None)
 
 
+def _fields(*specs: tuple[str, float, tuple[float, float]]) -> tuple[Field, ...]:
+    """A table for _Obj.nums: each number's key, scale and range."""
+    return tuple((key, scale, low, high) for key, scale, (low, high) in specs)
+
+
+_VOLTAGES = _fields(
+    ("l1", 0.1, VOLTAGE),
+    ("l2", 0.1, VOLTAGE),
+    ("l3", 0.1, VOLTAGE),
+    ("l1_l2", 0.1, VOLTAGE),
+    ("l2_l3", 0.1, VOLTAGE),
+    ("l3_l1", 0.1, VOLTAGE),
+)
+_MODULE_CHARGE = _fields(("soc", 0.01, SOC), ("energy_avail", 1.0, UNIT_CAPACITY))
+_MODULE_TEMPERATURES = _fields(("tmin", 0.1, TEMPERATURE), ("tmax", 0.1, TEMPERATURE))
+_UNIT_READINGS = _fields(("sys_temp", 0.1, TEMPERATURE), ("avail_cap", 1.0, UNIT_CAPACITY))
+_UNIT_COUNTERS = _fields(("energy_produced", 0.001, COUNTER), ("energy_consumed", 0.001, COUNTER))
+_AGGREGATE_COUNTERS = _fields(("imported_kwh", 1.0, COUNTER), ("exported_kwh", 1.0, COUNTER))
+_PREDICTED_ENERGY = _fields(
+    ("avail_ch_energy", 1.0, UNIT_CAPACITY), ("avail_di_energy", 1.0, UNIT_CAPACITY)
+)
+_PHASE = _fields(
+    ("voltage", 1.0, VOLTAGE),
+    ("amp", 1.0, CURRENT),
+    ("power", 1.0, CLAMP_POWER),
+    ("pf", 1.0, POWER_FACTOR),
+)
+_SENSOR_RADIO = _fields(("rssi", 1.0, SIGNAL), ("average_rssi", 1.0, SIGNAL), ("pdr", 1.0, PERCENT))
+_SENSOR_ENERGY = _fields(("energy_imported", 1.0, COUNTER), ("energy_exported", 1.0, COUNTER))
+
+
 def _parse_voltages(obj: _Obj | None) -> Voltages | None:
     if obj is None:
         return None
-    return Voltages(
-        l1=obj.opt_num("l1", 0.1, valid=VOLTAGE),
-        l2=obj.opt_num("l2", 0.1, valid=VOLTAGE),
-        l3=obj.opt_num("l3", 0.1, valid=VOLTAGE),
-        l1_l2=obj.opt_num("l1_l2", 0.1, valid=VOLTAGE),
-        l2_l3=obj.opt_num("l2_l3", 0.1, valid=VOLTAGE),
-        l3_l1=obj.opt_num("l3_l1", 0.1, valid=VOLTAGE),
-    )
+    l1, l2, l3, l1_l2, l2_l3, l3_l1 = obj.nums(_VOLTAGES)
+    return Voltages(l1=l1, l2=l2, l3=l3, l1_l2=l1_l2, l2_l3=l2_l3, l3_l1=l3_l1)
 
 
 def _parse_modules(unit: _Obj) -> tuple[BatteryModule, ...]:
@@ -767,20 +806,29 @@ def _parse_modules(unit: _Obj) -> tuple[BatteryModule, ...]:
         else:
             index = position
             info = infos_by_id.get(index) or (infos[index] if index < len(infos) else None)
+        serial_number = info.opt_id("serial_number") if info else None
+        firmware = info.opt_str("fw_version") if info else None
+        battery_type = info.opt_str("battery_type_str") if info else None
+        rated_capacity = info.opt_num("rated_cap", valid=UNIT_CAPACITY) if info else None
+        state_of_charge, energy_available = data.nums(_MODULE_CHARGE)
+        cycle_count = data.opt_int("cycle_count", valid=CYCLES)
+        state = data.opt_str("state_str")
+        alarms = data.strs("alarm_str")
+        min_temperature, max_temperature = data.nums(_MODULE_TEMPERATURES)
         modules.append(
             BatteryModule(
                 index=index,
-                serial_number=info.opt_id("serial_number") if info else None,
-                firmware=info.opt_str("fw_version") if info else None,
-                battery_type=info.opt_str("battery_type_str") if info else None,
-                rated_capacity=info.opt_num("rated_cap", valid=UNIT_CAPACITY) if info else None,
-                state_of_charge=data.opt_num("soc", 0.01, valid=SOC),
-                energy_available=data.opt_num("energy_avail", valid=UNIT_CAPACITY),
-                cycle_count=data.opt_int("cycle_count", valid=CYCLES),
-                state=data.opt_str("state_str"),
-                alarms=data.strs("alarm_str"),
-                min_temperature=data.opt_num("tmin", 0.1, valid=TEMPERATURE),
-                max_temperature=data.opt_num("tmax", 0.1, valid=TEMPERATURE),
+                serial_number=serial_number,
+                firmware=firmware,
+                battery_type=battery_type,
+                rated_capacity=rated_capacity,
+                state_of_charge=state_of_charge,
+                energy_available=energy_available,
+                cycle_count=cycle_count,
+                state=state,
+                alarms=alarms,
+                min_temperature=min_temperature,
+                max_temperature=max_temperature,
             )
         )
     return tuple(modules)
@@ -807,12 +855,10 @@ def _parse_unit(unit: _Obj) -> Unit:
     # disagree on some firmware, so ems_aggregate is used only by a healthy unit whose ems_data
     # has no counters at all: a unit in fault that omits ems_data, or an implausible counter,
     # must not switch sources (it stays unknown).
-    discharged = data.opt_num("energy_produced", 0.001, valid=COUNTER)
-    charged = data.opt_num("energy_consumed", 0.001, valid=COUNTER)
+    discharged, charged = data.nums(_UNIT_COUNTERS)
     source = "ems_data" if data.has("energy_produced") or data.has("energy_consumed") else None
     if source is None and aggregate is not None and not faulted:
-        discharged = aggregate.opt_num("imported_kwh", valid=COUNTER)
-        charged = aggregate.opt_num("exported_kwh", valid=COUNTER)
+        discharged, charged = aggregate.nums(_AGGREGATE_COUNTERS)
         source = (
             "ems_aggregate"
             if aggregate.has("imported_kwh") or aggregate.has("exported_kwh")
@@ -823,91 +869,116 @@ def _parse_unit(unit: _Obj) -> Unit:
     # Power through a unit stays near its rating; without one, near the largest unit's.
     limit = POWER_MARGIN * (rated_power or UNIT_POWER[1])
     power = (-limit, limit)
+    # Read in the order the fields are listed, so that warnings come in that order too.
+    ecu_id = unit.ecu_id("ecu_id")
+    model = info.opt_str("model") if info else None
+    firmware = info.opt_str("fw_version") if info else None
+    inverter_serial_number = inverter.opt_id("serial_number") if inverter else None
+    inverter_firmware = inverter.opt_str("fw_version") if inverter else None
+    error_code = unit.opt_int("error")
+    error_text = unit.opt_str("error_str")
+    operating_state = unit.opt_str("op_state_str")
+    system_state = data.opt_str("state_str")
+    info_texts = data.strs("info_str")
+    warnings = data.strs("warning_str")
+    alarms = data.strs("alarm_str")
+    rated_capacity = info.opt_num("rated_capacity", valid=UNIT_CAPACITY) if info else None
+    state_of_charge = (data.opt_num if faulted else data.num)("soc_avg", 0.01, valid=SOC)
+    unit_power = (data.opt_num if faulted else data.num)("power", valid=power)
+    frequency = _frequency(data, "frequency", 0.001)
+    temperature, usable_capacity = data.nums(_UNIT_READINGS)
+    if prediction is None:
+        charge_power = discharge_power = charge_energy = discharge_energy = None
+    else:
+        charge_power, discharge_power, charge_energy, discharge_energy = prediction.nums(
+            (
+                ("avail_ch_pwr", 1.0, 0.0, limit),
+                ("avail_di_pwr", 1.0, 0.0, limit),
+                *_PREDICTED_ENERGY,
+            )
+        )
     return Unit(
-        ecu_id=unit.ecu_id("ecu_id"),
+        ecu_id=ecu_id,
         host=host,
         is_leader=host is None and not unit.has("peer"),
-        model=info.opt_str("model") if info else None,
-        firmware=info.opt_str("fw_version") if info else None,
-        inverter_serial_number=inverter.opt_id("serial_number") if inverter else None,
-        inverter_firmware=inverter.opt_str("fw_version") if inverter else None,
-        error_code=unit.opt_int("error"),
-        error_text=unit.opt_str("error_str"),
-        operating_state=unit.opt_str("op_state_str"),
-        system_state=data.opt_str("state_str"),
-        info=data.strs("info_str"),
-        warnings=data.strs("warning_str"),
-        alarms=data.strs("alarm_str"),
-        rated_capacity=info.opt_num("rated_capacity", valid=UNIT_CAPACITY) if info else None,
+        model=model,
+        firmware=firmware,
+        inverter_serial_number=inverter_serial_number,
+        inverter_firmware=inverter_firmware,
+        error_code=error_code,
+        error_text=error_text,
+        operating_state=operating_state,
+        system_state=system_state,
+        info=info_texts,
+        warnings=warnings,
+        alarms=alarms,
+        rated_capacity=rated_capacity,
         rated_power=rated_power,
-        state_of_charge=(data.opt_num if faulted else data.num)("soc_avg", 0.01, valid=SOC),
-        power=(data.opt_num if faulted else data.num)("power", valid=power),
-        frequency=_frequency(data, "frequency", 0.001),
-        temperature=data.opt_num("sys_temp", 0.1, valid=TEMPERATURE),
-        usable_capacity=data.opt_num("avail_cap", valid=UNIT_CAPACITY),
+        state_of_charge=state_of_charge,
+        power=unit_power,
+        frequency=frequency,
+        temperature=temperature,
+        usable_capacity=usable_capacity,
         discharged_energy=discharged,
         charged_energy=charged,
         counter_source=source,
-        available_charge_power=(
-            prediction.opt_num("avail_ch_pwr", valid=(0.0, limit)) if prediction else None
-        ),
-        available_discharge_power=(
-            prediction.opt_num("avail_di_pwr", valid=(0.0, limit)) if prediction else None
-        ),
-        available_charge_energy=(
-            prediction.opt_num("avail_ch_energy", valid=UNIT_CAPACITY) if prediction else None
-        ),
-        available_discharge_energy=(
-            prediction.opt_num("avail_di_energy", valid=UNIT_CAPACITY) if prediction else None
-        ),
+        available_charge_power=charge_power,
+        available_discharge_power=discharge_power,
+        available_charge_energy=charge_energy,
+        available_discharge_energy=discharge_energy,
         voltages=_parse_voltages(unit.opt_obj("ems_voltage")),
         modules=_parse_modules(unit),
     )
 
 
+# Functions by their name as the device writes it, lowercased.
+_FUNCTIONS: dict[str, SensorFunction] = {function.value: function for function in SensorFunction}
+
+
 def _function(value: str | None) -> SensorFunction:
     if value is None:
         return SensorFunction.UNSPECIFIED
-    try:
-        return SensorFunction(value.lower())
-    except ValueError:
-        return SensorFunction.UNSPECIFIED
+    return _FUNCTIONS.get(value.lower(), SensorFunction.UNSPECIFIED)
+
+
+def _parse_phase(phase: _Obj) -> Phase:
+    voltage, current, power, power_factor = phase.nums(_PHASE)
+    return Phase(voltage=voltage, current=current, power=power, power_factor=power_factor)
 
 
 def _parse_sensor(sensor: _Obj) -> CtSensor:
     # Documented firmware: "function" + "sensor_type"; older firmware: "type" only.
     function = sensor.opt_str("function") or sensor.opt_str("type")
-    phases = tuple(
-        Phase(
-            voltage=phase.opt_num("voltage", valid=VOLTAGE),
-            current=phase.opt_num("amp", valid=CURRENT),
-            power=phase.opt_num("power", valid=CLAMP_POWER),
-            power_factor=phase.opt_num("pf", valid=POWER_FACTOR),
-        )
-        for phase in sensor.objs("phase")
-    )
+    phases = tuple(_parse_phase(phase) for phase in sensor.objs("phase"))
+    euid = sensor.opt_id("euid") or ""
+    node_id = sensor.opt_int("node_id")
+    available = sensor.opt_bool("available") is not False
+    rssi, average_rssi, packet_delivery = sensor.nums(_SENSOR_RADIO)
+    frequency = _frequency(sensor, "frequency")
+    total_power = sensor.num("total_power", valid=CLAMP_POWER)
+    energy_imported, energy_exported = sensor.nums(_SENSOR_ENERGY)
     return CtSensor(
         function=_function(function),
-        euid=sensor.opt_id("euid") or "",
-        node_id=sensor.opt_int("node_id"),
-        available=sensor.opt_bool("available") is not False,
-        rssi=sensor.opt_num("rssi", valid=SIGNAL),
-        average_rssi=sensor.opt_num("average_rssi", valid=SIGNAL),
-        packet_delivery=sensor.opt_num("pdr", valid=PERCENT),
+        euid=euid,
+        node_id=node_id,
+        available=available,
+        rssi=rssi,
+        average_rssi=average_rssi,
+        packet_delivery=packet_delivery,
         phases=phases,
-        frequency=_frequency(sensor, "frequency"),
-        total_power=sensor.num("total_power", valid=CLAMP_POWER),
-        energy_imported=sensor.opt_num("energy_imported", valid=COUNTER),
-        energy_exported=sensor.opt_num("energy_exported", valid=COUNTER),
+        frequency=frequency,
+        total_power=total_power,
+        energy_imported=energy_imported,
+        energy_exported=energy_exported,
         timestamp=_timestamp(sensor, "timestamp"),
     )
 
 
-def _device_utc_offset(sensors: list[_Obj]) -> timedelta | None:
+def _device_utc_offset(sensors: list[tuple[_Obj, CtSensor]]) -> timedelta | None:
     """The device's UTC offset: it renders timestamp_str in its local time."""
-    for sensor in sensors:
+    for sensor, parsed in sensors:
         text = sensor.opt_str("timestamp_str")
-        moment = _timestamp(sensor, "timestamp")
+        moment = parsed.timestamp
         if not text or moment is None:
             continue
         try:
@@ -932,11 +1003,14 @@ def parse_ems(data: Json, checker: Plausibility | None = None) -> EmsData:
         units.setdefault(unit.ecu_id, unit)
     if not units:
         raise HomevoltResponseError("ems.json.ems: expected at least one unit, got none")
-    sensors = root.objs("sensors")
+    sensors = [(item, _parse_sensor(item)) for item in root.objs("sensors")]
     parsed: list[CtSensor] = []
-    for item in sensors:
-        sensor = _parse_sensor(item)
-        if sensor.is_empty_slot or all(sensor.key != each.key for each in parsed):
+    keys: set[str] = set()
+    for _, sensor in sensors:
+        if sensor.is_empty_slot:
+            parsed.append(sensor)
+        elif (key := sensor.key) not in keys:
+            keys.add(key)
             parsed.append(sensor)
     return EmsData(
         timestamp=_timestamp(root, "ts"),
