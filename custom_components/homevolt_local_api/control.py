@@ -211,9 +211,18 @@ class HomevoltControl:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="local_mode_off")
 
     def _check_limits(
-        self, mode: BatteryMode, limits: ScheduleLimits, fields: Mapping[str, str] | None = None
+        self,
+        mode: BatteryMode,
+        limits: ScheduleLimits,
+        fields: Mapping[str, str] | None = None,
+        *,
+        in_force: bool = False,
     ) -> None:
-        """Refuse limits outside what the mode and this system take, naming the owner's field."""
+        """Refuse limits outside what the mode and this system take, naming the owner's field.
+
+        `in_force`: a number changed the entry in force, so no field was typed: the SOC order
+        error gives the entry's minimum and maximum instead.
+        """
         named = {name: name for name in LIMIT_NAMES} | dict(fields or {})
         rated = self.rated_power
         ranges: dict[str, tuple[int, int, str]] = {
@@ -247,6 +256,15 @@ class HomevoltControl:
             and limits.max_soc is not None
             and limits.min_soc > limits.max_soc
         ):
+            if in_force:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="soc_order_in_force",
+                    translation_placeholders={
+                        "min": str(limits.min_soc),
+                        "max": str(limits.max_soc),
+                    },
+                )
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="soc_order",
@@ -323,7 +341,7 @@ class HomevoltControl:
         if entry is None or entry.mode is None:
             # Never guess a mode (sched_set 0 would stop the battery): ask for one.
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_mode")
-        self._check_limits(entry.mode, replace(entry.limits, **changes))
+        self._check_limits(entry.mode, replace(entry.limits, **changes), in_force=True)
         self._require_local_mode()
         self._pending.update(changes)
         if self._batch is None:
@@ -347,7 +365,7 @@ class HomevoltControl:
                         translation_domain=DOMAIN, translation_key="no_mode"
                     )
                 limits = replace(entry.limits, **changes)
-                self._check_limits(entry.mode, limits)
+                self._check_limits(entry.mode, limits, in_force=True)
                 self._show(await self.client.set_schedule(entry.mode, **_as_kwargs(limits)))
         except asyncio.CancelledError:
             _fail(batch, HomeAssistantError(translation_domain=DOMAIN, translation_key="unloaded"))

@@ -233,7 +233,9 @@ async def test_a_refused_batch_fails_every_caller(hass: HomeAssistant, start_sim
         _set_number(hass, "maximum_soc", 50),
         return_exceptions=True,
     )
-    assert [getattr(result, "translation_key", None) for result in results] == ["soc_order"] * 2
+    assert [getattr(result, "translation_key", None) for result in results] == [
+        "soc_order_in_force"
+    ] * 2
     assert console_posts(sim) == before
 
 

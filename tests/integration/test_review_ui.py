@@ -1,7 +1,8 @@
-"""Review of issue 16: what the limit numbers show, as the README says, under a local schedule."""
+"""Review of issue 16: what the limit numbers show and say, as the README has it."""
 
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 import pytest
 
@@ -52,3 +53,28 @@ async def test_numbers_show_the_local_entrys_limits_and_unknown_for_the_rest(
     # No entry in force: every limit of the schedule is unknown.
     await _action(hass, "clear_schedule")
     assert set(_shown(hass).values()) == {STATE_UNKNOWN}
+
+
+async def test_a_number_against_the_entrys_other_soc_limit_says_which_values(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    await setup_entry(hass, entry_for(sim))
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.homevolt_local_mode"}, blocking=True
+    )
+    await _action(hass, "set_mode", mode="idle", min_soc=30, max_soc=90)
+    before = sim.requests["POST /console.json"]
+    # The owner moved Maximum SOC: no field called min_soc or max_soc was typed, so the error
+    # gives the entry's values (Minimum SOC may show the battery's parameter instead).
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": "number.homevolt_maximum_soc", "value": 20},
+            blocking=True,
+        )
+    assert caught.value.translation_key == "soc_order_in_force"
+    assert caught.value.translation_placeholders == {"min": "30", "max": "20"}
+    assert "min_soc" not in str(caught.value)
+    assert sim.requests["POST /console.json"] == before
+    assert hass.states.get("number.homevolt_maximum_soc").state == "90.0"
