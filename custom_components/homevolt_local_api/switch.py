@@ -18,7 +18,8 @@ from .entity import (
 
 PARALLEL_UPDATES = 1
 
-# A control, not configuration: every other control depends on it, so it shows first.
+# A control, not configuration: every other control depends on it, so it shows in the device
+# page's first card (Controls, beside Battery mode) rather than down under Configuration.
 LOCAL_MODE = SwitchEntityDescription(key="local_mode", translation_key="local_mode")
 
 
