@@ -354,7 +354,9 @@ class PartListeners:
                     if entity.update_from(target):
                         entity.async_write_ha_state()
                 except Exception:
-                    LOGGER.exception("Unexpected error updating %s", entity.entity_id)
+                    entity.update_failed()
+                else:
+                    entity.failing = False
 
 
 class _Part:
@@ -397,6 +399,8 @@ class HomevoltEntity[T](Entity):
     _last_shown: object = None
     skip_unchanged_part = False
     """Whether an update that leaves the part as it was can pass this entity by (now)."""
+    failing = False
+    """Whether the entity's last update raised: it is unavailable, the fault logged once."""
 
     def __init__(
         self,
@@ -469,6 +473,23 @@ class HomevoltEntity[T](Entity):
             return False
         self._last_shown = shown
         return True
+
+    @callback
+    def update_failed(self) -> None:
+        """The update raised (called in its `except`): unavailable, not its last value shown.
+
+        The traceback is logged once per fault, not at every poll while it lasts.
+        """
+        if self.failing:
+            LOGGER.debug("Updating %s failed again", self.entity_id, exc_info=True)
+        else:
+            LOGGER.exception("Unexpected error updating %s", self.entity_id)
+        self.failing = True
+        self.skip_unchanged_part = False  # tried again at every poll until it works
+        self._available = False
+        if self._last_shown != _UNAVAILABLE:
+            self._last_shown = _UNAVAILABLE
+            self.async_write_ha_state()
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity_platform import EntityPlatform, async_get_platforms
@@ -104,8 +105,31 @@ async def test_one_failing_entity_does_not_stop_the_others(
         module.tmax += 1.5
     await _tick(hass, freezer, 15)
     assert "Unexpected error updating sensor.homevolt_battery_module_1_maximum" in caplog.text
-    assert hass.states.get(MODULE_1_MAX).state == "21.5"  # as before, not a wrong value
+    # Not the 21.5 read before, shown as valid while the module reads 23.0.
+    assert hass.states.get(MODULE_1_MAX).state == STATE_UNAVAILABLE
     assert hass.states.get(MODULE_2_MAX).state == "23.0"  # the module after it still updates
+
+    # It keeps failing, also with its module unchanged: one traceback, not one per poll.
+    for _ in range(3):
+        await _tick(hass, freezer, 15)
+    sim.system.units[0].modules[0].tmax += 1.0
+    await _tick(hass, freezer, 15)
+    failures = [record for record in caplog.records if "Unexpected error" in record.getMessage()]
+    assert len(failures) == 1
+    assert failures[0].exc_info is not None
+    assert hass.states.get(MODULE_1_MAX).state == STATE_UNAVAILABLE
+    assert hass.states.get(MODULE_2_MAX).state == "23.0"
+
+    # Mended: back with the value read now, and a new fault is logged again.
+    entity.entity_description = description
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(MODULE_1_MAX).state == "24.0"
+    entity.entity_description = replace(description, value_fn=broken)  # type: ignore[call-arg]
+    sim.system.units[0].modules[0].tmax += 1.0
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(MODULE_1_MAX).state == STATE_UNAVAILABLE
+    failures = [record for record in caplog.records if "Unexpected error" in record.getMessage()]
+    assert len(failures) == 2
 
 
 async def test_entry_in_force_follows_the_clock_between_reads(
