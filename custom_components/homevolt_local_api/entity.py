@@ -349,8 +349,12 @@ class PartListeners:
         What the controls, the mode sensors and the next change show follows from the entry
         in force: between polls it would otherwise show the one that just ended as valid.
         """
-        schedule = self._coordinator.data.schedule
-        self._set_timer(None if schedule is None else schedule.next_change(dt_util.utcnow()))
+        coordinator = self._coordinator
+        schedule = coordinator.data.schedule
+        if schedule is None or coordinator.config_entry.pref_disable_polling:
+            self._set_timer(None)  # with polling off, the owner reads the battery when they choose
+        else:
+            self._set_timer(schedule.next_change(dt_util.utcnow()))
 
     def _set_timer(self, change: datetime | None) -> None:
         if change == self._change:

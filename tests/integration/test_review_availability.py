@@ -40,8 +40,10 @@ class FlakyBattery:
         self.payloads: dict[str, Any] = {}
         self.failing: set[str] = set()
         self.url = ""
+        self.reads: list[str] = []
 
     async def handle(self, request: web.Request) -> web.Response:
+        self.reads.append(request.path)
         if request.path in self.failing:
             return web.Response(status=503)
         payload = self.payloads.get(request.path)
@@ -196,3 +198,14 @@ async def test_the_entry_in_force_changes_between_polls(
     assert now_shown() == discharging
     await tick(hass, freezer, timedelta(seconds=5))
     assert now_shown() == discharging
+
+
+async def test_no_read_at_a_schedule_change_while_polling_is_off(
+    hass: HomeAssistant, flaky: FlakyBattery, freezer: FrozenDateTimeFactory
+) -> None:
+    flaky.payloads["/ems.json"] = load_fixture("ems_2026_cluster.json")
+    flaky.payloads["/schedule.json"] = _schedule(int(dt_util.utcnow().timestamp()))
+    await set_up(hass, entry_for(flaky, LEADER, pref_disable_polling=True))
+    flaky.reads.clear()
+    await tick(hass, freezer, timedelta(seconds=10))
+    assert flaky.reads == []  # the owner reads the battery when they choose
