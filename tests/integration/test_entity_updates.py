@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -203,3 +204,37 @@ async def test_registered_disabled_entities_are_not_added_again(
     assert unique_id in added
     state = hass.states.get(line_to_line)
     assert state is not None and float(state.state) > 300
+
+
+async def test_owner_enables_then_disables_an_entity(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    entry = await setup_entry(hass, entry_for(sim))
+    registry = er.async_get(hass)
+    line_to_line = "sensor.homevolt_voltage_l1_l2"
+    assert registry.async_get(line_to_line).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get(line_to_line) is None
+
+    # Home Assistant itself reloads the entry a while after the owner enables it.
+    registry.async_update_entity(line_to_line, disabled_by=None)
+    await _tick(hass, freezer, 31)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    state = hass.states.get(line_to_line)
+    assert state is not None and float(state.state) > 300
+
+    # Disabled again: gone at once, and not added back by later polls or a reload.
+    registry.async_update_entity(line_to_line, disabled_by=er.RegistryEntryDisabler.USER)
+    await hass.async_block_till_done()
+    assert hass.states.get(line_to_line) is None
+    await _tick(hass, freezer, 31)
+    assert hass.states.get(line_to_line) is None
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(line_to_line) is None
+    assert hass.states.get("sensor.homevolt_state_of_charge").state not in (
+        "unavailable",
+        "unknown",
+    )
