@@ -209,3 +209,22 @@ async def test_no_read_at_a_schedule_change_while_polling_is_off(
     flaky.reads.clear()
     await tick(hass, freezer, timedelta(seconds=10))
     assert flaky.reads == []  # the owner reads the battery when they choose
+
+
+async def test_the_calendar_shows_new_limits_of_the_same_entry(
+    hass: HomeAssistant, flaky: FlakyBattery, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await _set_up(hass, flaky)
+    calendar = entities(hass, entry)[f"calendar:{LEADER}_system_schedule"]
+    state = hass.states.get(calendar)
+    assert state is not None and "setpoint=3000" in state.attributes["description"]
+
+    # The same entry (id, times, mode) read again with another setpoint and a minimum SOC.
+    schedule = flaky.payloads["/schedule.json"]
+    schedule["schedule"][0]["params"]["setpoint"] = 2500
+    schedule["schedule"][0]["min"] = 20
+    await tick(hass, freezer, SCHEDULE_INTERVAL)
+    state = hass.states.get(calendar)
+    assert state is not None
+    assert "setpoint=2500" in state.attributes["description"]
+    assert "min_soc=20" in state.attributes["description"]
