@@ -7,6 +7,7 @@ and all come back with the value read before.
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+import json
 from typing import Any
 
 from aiohttp import web
@@ -228,3 +229,25 @@ async def test_the_calendar_shows_new_limits_of_the_same_entry(
     assert state is not None
     assert "setpoint=2500" in state.attributes["description"]
     assert "min_soc=20" in state.attributes["description"]
+
+
+async def test_a_nan_in_ems_is_no_value_kept(
+    hass: HomeAssistant, flaky: FlakyBattery, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await _set_up(hass, flaky)
+    await tick(hass, freezer, POLL)
+    before = _states(hass, entry)
+    soc = "sensor.homevolt_system_state_of_charge"
+    assert before[soc] not in (STATE_UNAVAILABLE, "unknown")
+
+    # Not JSON, as Python would write it: the answer is refused, nothing of it shown.
+    good = flaky.payloads["/ems.json"]
+    text = json.dumps(good)
+    flaky.payloads["/ems.json"] = text.replace('"soc_avg": 68', '"soc_avg": NaN', 1)
+    assert flaky.payloads["/ems.json"] != text
+    await tick(hass, freezer, POLL)
+    assert set(_states(hass, entry).values()) == {STATE_UNAVAILABLE}
+
+    flaky.payloads["/ems.json"] = good
+    await tick(hass, freezer, POLL)
+    assert _states(hass, entry) == before
