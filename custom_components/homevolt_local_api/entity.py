@@ -531,7 +531,10 @@ class HomevoltEntity[T](Entity):
         self._available = False
         if self._last_shown != _UNAVAILABLE:
             self._last_shown = _UNAVAILABLE
-            self.async_write_ha_state()
+            try:  # what it writes while unavailable may be what failed (a control's bounds)
+                self.async_write_ha_state()
+            except Exception:  # logged above; the other entities go on
+                LOGGER.debug("Writing %s as unavailable failed too", self.entity_id)
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()

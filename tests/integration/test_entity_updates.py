@@ -238,3 +238,37 @@ async def test_owner_enables_then_disables_an_entity(
         "unavailable",
         "unknown",
     )
+
+
+async def test_an_entity_failing_also_to_show_as_unavailable_stops_no_other(
+    hass: HomeAssistant,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    numbers = [
+        entity
+        for platform in async_get_platforms(hass, DOMAIN)
+        if platform.domain == "number"
+        for entity in platform.entities.values()
+    ]
+    assert numbers
+    number = numbers[0]
+
+    def broken(_: object) -> tuple[float, float]:
+        raise ZeroDivisionError
+
+    # Its bounds are also written while it is unavailable: the second try fails as well.
+    number.entity_description = replace(number.entity_description, bounds_fn=broken)  # type: ignore[call-arg]
+    for module in sim.system.units[0].modules:
+        module.tmax += 1.5
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(MODULE_1_MAX).state == "23.0"  # in the same poll
+    assert hass.states.get(MODULE_2_MAX).state == "23.0"
+    for _ in range(2):
+        await _tick(hass, freezer, 15)
+    failures = [record for record in caplog.records if "Unexpected error" in record.getMessage()]
+    assert len(failures) == 1
+    assert number.entity_id in failures[0].getMessage()
