@@ -40,13 +40,14 @@ class FlakyBattery:
     def __init__(self) -> None:
         self.payloads: dict[str, Any] = {}
         self.failing: set[str] = set()
+        self.failure = 503
         self.url = ""
         self.reads: list[str] = []
 
     async def handle(self, request: web.Request) -> web.Response:
         self.reads.append(request.path)
         if request.path in self.failing:
-            return web.Response(status=503)
+            return web.Response(status=self.failure)
         payload = self.payloads.get(request.path)
         if payload is None:
             return web.Response(status=404)
@@ -251,3 +252,19 @@ async def test_a_nan_in_ems_is_no_value_kept(
     flaky.payloads["/ems.json"] = good
     await tick(hass, freezer, POLL)
     assert _states(hass, entry) == before
+
+
+async def test_a_refused_password_for_a_while_and_back(
+    hass: HomeAssistant, flaky: FlakyBattery, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await _set_up(hass, flaky)
+    await tick(hass, freezer, POLL)
+    before = _states(hass, entry)
+    # The battery refuses the password (it locks logins for a while), then accepts it again.
+    flaky.failing, flaky.failure = {"/ems.json"}, 401
+    await tick(hass, freezer, POLL)
+    assert set(_states(hass, entry).values()) == {STATE_UNAVAILABLE}
+    flaky.failing = set()
+    await tick(hass, freezer, timedelta(seconds=45))
+    assert _states(hass, entry) == before
+    assert not hass.config_entries.flow.async_progress()  # no reauth asked for a short lock
