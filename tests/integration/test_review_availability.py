@@ -21,6 +21,7 @@ import pytest
 from custom_components.homevolt_local_api.const import SCHEDULE_INTERVAL, STATUS_INTERVAL
 from tests.conftest import load_fixture
 from tests.integration.test_lifecycle import (
+    FOLLOWER,
     LEADER,
     MARTINWELEN,
     POLL,
@@ -29,6 +30,7 @@ from tests.integration.test_lifecycle import (
     entry_for,
     set_up,
     tick,
+    without_units,
 )
 
 pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -268,3 +270,37 @@ async def test_a_refused_password_for_a_while_and_back(
     await tick(hass, freezer, timedelta(seconds=45))
     assert _states(hass, entry) == before
     assert not hass.config_entries.flow.async_progress()  # no reauth asked for a short lock
+
+
+async def test_a_unit_missing_for_a_poll_leaves_the_others_alone(
+    hass: HomeAssistant, flaky: FlakyBattery, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await _set_up(hass, flaky)
+    await tick(hass, freezer, POLL)
+    before = _states(hass, entry)
+    ids = entities(hass, entry)
+    follower = {ids[key] for key in ids if f"_unit_{FOLLOWER}_" in key}
+    leader = {ids[key] for key in ids if f"_unit_{LEADER}_" in key}
+    assert follower and leader
+    written: list[str] = []
+
+    @callback
+    def record(event: Event[Any]) -> None:
+        if event.data["entity_id"] in before:
+            written.append(event.data["entity_id"])
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+    whole = flaky.payloads["/ems.json"]
+    flaky.payloads["/ems.json"] = without_units(whole, FOLLOWER)
+    await tick(hass, freezer, POLL)
+    states = _states(hass, entry)
+    assert {entity_id for entity_id in follower if before[entity_id] != STATE_UNAVAILABLE} <= {
+        entity_id for entity_id in follower if states[entity_id] == STATE_UNAVAILABLE
+    }
+    assert not set(written) & leader  # the leader's and its modules' entities wrote nothing
+
+    written.clear()
+    flaky.payloads["/ems.json"] = whole
+    await tick(hass, freezer, POLL)
+    assert _states(hass, entry) == before
+    assert not set(written) & leader
