@@ -179,8 +179,8 @@ class HomevoltScheduleCalendar(HomevoltEntity[Schedule], CalendarEntity):
         return None
 
     def _shown(self) -> Any:
-        event = self.event
-        return (event.uid, event.start, event.end, event.summary) if event else None
+        # The whole event: its description carries the limits, which change on their own.
+        return self.event
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime

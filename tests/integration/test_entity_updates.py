@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity_platform import EntityPlatform, async_get_platforms
@@ -104,8 +106,31 @@ async def test_one_failing_entity_does_not_stop_the_others(
         module.tmax += 1.5
     await _tick(hass, freezer, 15)
     assert "Unexpected error updating sensor.homevolt_battery_module_1_maximum" in caplog.text
-    assert hass.states.get(MODULE_1_MAX).state == "21.5"  # as before, not a wrong value
+    # Not the 21.5 read before, shown as valid while the module reads 23.0.
+    assert hass.states.get(MODULE_1_MAX).state == STATE_UNAVAILABLE
     assert hass.states.get(MODULE_2_MAX).state == "23.0"  # the module after it still updates
+
+    # It keeps failing, also with its module unchanged: one traceback, not one per poll.
+    for _ in range(3):
+        await _tick(hass, freezer, 15)
+    sim.system.units[0].modules[0].tmax += 1.0
+    await _tick(hass, freezer, 15)
+    failures = [record for record in caplog.records if "Unexpected error" in record.getMessage()]
+    assert len(failures) == 1
+    assert failures[0].exc_info is not None
+    assert hass.states.get(MODULE_1_MAX).state == STATE_UNAVAILABLE
+    assert hass.states.get(MODULE_2_MAX).state == "23.0"
+
+    # Mended: back with the value read now, and a new fault is logged again.
+    entity.entity_description = description
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(MODULE_1_MAX).state == "24.0"
+    entity.entity_description = replace(description, value_fn=broken)  # type: ignore[call-arg]
+    sim.system.units[0].modules[0].tmax += 1.0
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(MODULE_1_MAX).state == STATE_UNAVAILABLE
+    failures = [record for record in caplog.records if "Unexpected error" in record.getMessage()]
+    assert len(failures) == 2
 
 
 async def test_entry_in_force_follows_the_clock_between_reads(
@@ -179,3 +204,71 @@ async def test_registered_disabled_entities_are_not_added_again(
     assert unique_id in added
     state = hass.states.get(line_to_line)
     assert state is not None and float(state.state) > 300
+
+
+async def test_owner_enables_then_disables_an_entity(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    entry = await setup_entry(hass, entry_for(sim))
+    registry = er.async_get(hass)
+    line_to_line = "sensor.homevolt_voltage_l1_l2"
+    assert registry.async_get(line_to_line).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get(line_to_line) is None
+
+    # Home Assistant itself reloads the entry a while after the owner enables it.
+    registry.async_update_entity(line_to_line, disabled_by=None)
+    await _tick(hass, freezer, 31)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    state = hass.states.get(line_to_line)
+    assert state is not None and float(state.state) > 300
+
+    # Disabled again: gone at once, and not added back by later polls or a reload.
+    registry.async_update_entity(line_to_line, disabled_by=er.RegistryEntryDisabler.USER)
+    await hass.async_block_till_done()
+    assert hass.states.get(line_to_line) is None
+    await _tick(hass, freezer, 31)
+    assert hass.states.get(line_to_line) is None
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(line_to_line) is None
+    assert hass.states.get("sensor.homevolt_state_of_charge").state not in (
+        "unavailable",
+        "unknown",
+    )
+
+
+async def test_an_entity_failing_also_to_show_as_unavailable_stops_no_other(
+    hass: HomeAssistant,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    numbers = [
+        entity
+        for platform in async_get_platforms(hass, DOMAIN)
+        if platform.domain == "number"
+        for entity in platform.entities.values()
+    ]
+    assert numbers
+    number = numbers[0]
+
+    def broken(_: object) -> tuple[float, float]:
+        raise ZeroDivisionError
+
+    # Its bounds are also written while it is unavailable: the second try fails as well.
+    number.entity_description = replace(number.entity_description, bounds_fn=broken)  # type: ignore[call-arg]
+    for module in sim.system.units[0].modules:
+        module.tmax += 1.5
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(MODULE_1_MAX).state == "23.0"  # in the same poll
+    assert hass.states.get(MODULE_2_MAX).state == "23.0"
+    for _ in range(2):
+        await _tick(hass, freezer, 15)
+    failures = [record for record in caplog.records if "Unexpected error" in record.getMessage()]
+    assert len(failures) == 1
+    assert number.entity_id in failures[0].getMessage()
