@@ -204,8 +204,10 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         started = self._generation
         now = dt_util.utcnow()
         previous: HomevoltData | None = self.data  # None until the first refresh
-        # The follow-up right after set-up is scheduled once; then the polls are as always.
-        self.update_interval = SCAN_INTERVAL
+        # The follow-up right after set-up comes once; then the polls are as always (an interval
+        # set by someone else, e.g. none, is left alone).
+        if self.update_interval == FOLLOW_UP_INTERVAL:
+            self.update_interval = SCAN_INTERVAL
         if self._refusals.waiting(now):
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="login_refused")
         try:
@@ -290,7 +292,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._refusals.accepted()
-        if previous is None and data.pending:
+        if previous is None and data.pending and self.update_interval == SCAN_INTERVAL:
             self.update_interval = FOLLOW_UP_INTERVAL
         missing = self._remove_stale_devices(data, now)
         if missing != data.units_missing:
