@@ -9,6 +9,7 @@ from homeassistant.components.number import ATTR_VALUE, SERVICE_SET_VALUE
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, CONF_HOST, STATE_UNKNOWN
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -138,3 +139,21 @@ async def test_status_entities_added_when_status_reads_well_later(
     assert proxy.requests["GET /status.json"] == 2
     assert float(hass.states.get(WIFI).state) < 0
     assert hass.states.get(CLOUD) is not None
+
+
+async def test_minimum_soc_set_while_the_parameters_fail_writes_nothing(
+    hass: HomeAssistant, sim: Simulator, proxy: HostileProxy
+) -> None:
+    """Where the minimum is kept is not known: the schedule is not written in its place."""
+    proxy.mutations["/schedule.json"] = _local_entry_with_min
+    proxy.faults["/params.json"] = "500"
+    await _load(hass, entry_for(sim, **{CONF_HOST: proxy.url}))
+    await follow_up(hass)
+    assert hass.states.get(MIN_SOC).state == STATE_UNKNOWN
+    with pytest.raises(HomeAssistantError) as raised:
+        await hass.services.async_call(
+            "number", SERVICE_SET_VALUE, {ATTR_ENTITY_ID: MIN_SOC, ATTR_VALUE: 30}, blocking=True
+        )
+    assert raised.value.translation_domain == DOMAIN
+    assert not [kind for kind in proxy.requests if kind.startswith("POST")]
+    assert sim.system.params["battery_min_soc"].value == [10]
