@@ -20,6 +20,10 @@ SCAN_INTERVAL: Final = timedelta(seconds=15)
 SCHEDULE_INTERVAL: Final = timedelta(minutes=2)
 STATUS_INTERVAL: Final = timedelta(minutes=5)
 PARAMS_INTERVAL: Final = timedelta(hours=6)
+# Set-up reads only ems.json and the schedule (the controls need it); status, parameters and
+# the OTA manifest follow this soon after, one request at a time, so that a battery set up
+# with Home Assistant's start is not kept busy while everything else starts too.
+FOLLOW_UP_INTERVAL: Final = timedelta(seconds=2)
 # Firmware offers change a few times a year: twice an hour is plenty and costs the device two
 # small reads. While an update runs (or status.json says one does), read every minute so that
 # progress moves.

@@ -25,6 +25,7 @@ from .api import (
     HomevoltError,
     HomevoltModeNotSupportedError,
     HomevoltOutcomeUnknownError,
+    HomevoltUnsupportedError,
     HomevoltValidationError,
     Schedule,
     ScheduleEntry,
@@ -164,9 +165,10 @@ class HomevoltControl:
 
     def min_soc(self) -> float | None:
         """The minimum SOC in force: the parameter when the unit has it, else the entry's."""
-        params = self.coordinator.data.params
-        if "params" in self.coordinator.data.unreadable:
-            return None  # never the schedule's value in place of a parameter we cannot read
+        data = self.coordinator.data
+        params = data.params
+        if "params" in data.unreadable or "params" in data.pending:
+            return None  # never the schedule's value in place of a parameter not (yet) read
         if params is not None and params.has_minimum_soc:
             return params.minimum_soc
         entry = self.shown_entry()
@@ -390,6 +392,16 @@ class HomevoltControl:
     @translate_errors
     async def set_minimum_soc(self, percent: int) -> None:
         """The minimum SOC: the persisted parameter, or the current entry's --min."""
+        data = self.coordinator.data
+        if "params" in data.unreadable or "params" in data.pending:
+            # Whether the unit has the parameter is not known (yet): read it before choosing
+            # where to write, never the schedule in place of the parameter.
+            try:
+                params = await self.client.params()
+            except HomevoltUnsupportedError:
+                params = None  # no parameters at all: the schedule's limit is the one
+            if params is not None:
+                self.coordinator.show_read_back(params=params)
         if self.has_min_soc_parameter:
             self.coordinator.show_read_back(params=await self.client.set_minimum_soc(percent))
             return

@@ -25,6 +25,7 @@ from .api import (
 )
 from .const import (
     DOMAIN,
+    FOLLOW_UP_INTERVAL,
     LOGGER,
     OTA_ACTIVE_INTERVAL,
     OTA_INTERVAL,
@@ -41,6 +42,11 @@ from .data import (
     current_device_identifiers,
     keep_unchanged,
 )
+
+# What the entry needs to be loaded correctly besides ems.json: the controls show the schedule.
+# The other parts are read right after set-up (FOLLOW_UP_INTERVAL).
+READ_AT_SET_UP = frozenset({"schedule"})
+DEFERRED = frozenset({"status", "params", "firmware_updates"})
 
 # A login back-off someone else caused ends by itself: retry, each time later, before asking
 # the owner for a password that may well still be right.
@@ -145,6 +151,9 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         self._missing_unsaved = False
         # The devices the last good poll described: worked out once, read by every platform.
         self.device_identifiers: frozenset[tuple[str, str]] = frozenset()
+        # The parts read well at least once: a new object only when one is added, so that
+        # entities depending on a part read after set-up are added then.
+        self.parts_read: frozenset[str] = frozenset()
 
     async def async_load_missing_devices(self) -> None:
         """Since when each device has been missing, as stored before a restart."""
@@ -171,7 +180,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             return False
         data: HomevoltData | None = self.data  # None until the first refresh
         if data is None:
-            return True
+            return part in READ_AT_SET_UP
         if part in self._failed_at:
             retry = min(interval, RETRY_INTERVAL) - timedelta(seconds=1)
             return now - self._failed_at[part] >= retry
@@ -195,6 +204,10 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         started = self._generation
         now = dt_util.utcnow()
         previous: HomevoltData | None = self.data  # None until the first refresh
+        # The follow-up right after set-up comes once; then the polls are as always (an interval
+        # set by someone else, e.g. none, is left alone).
+        if self.update_interval == FOLLOW_UP_INTERVAL:
+            self.update_interval = SCAN_INTERVAL
         if self._refusals.waiting(now):
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="login_refused")
         try:
@@ -204,7 +217,9 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             else:
                 ems = keep_unchanged(previous.ems, ems)
             data = (
-                HomevoltData(ems=ems, system_id=self._system_id(ems), fetched={"ems": now})
+                HomevoltData(
+                    ems=ems, system_id=self._system_id(ems), fetched={"ems": now}, pending=DEFERRED
+                )
                 if previous is None
                 else replace(previous, ems=ems, fetched={**previous.fetched, "ems": now})
             )
@@ -231,6 +246,8 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                     if isinstance(err, HomevoltUnsupportedError) and part not in data.fetched:
                         LOGGER.debug("%s is not offered by this firmware", part)
                         self._unsupported.add(part)
+                        if part in data.pending:
+                            data = replace(data, pending=data.pending - {part})
                         continue
                     # An endpoint that answered before and is missing now is a fault, not a
                     # feature this unit lacks: treated like any other failed read.
@@ -243,6 +260,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                     failed: dict[str, Any] = {
                         part: None,
                         "unreadable": frozenset(self._unreadable),
+                        "pending": data.pending - {part},
                     }
                     data = replace(data, **failed)
                     if isinstance(err, HomevoltTimeoutError):
@@ -256,8 +274,11 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                     part: value,
                     "fetched": {**data.fetched, part: now},
                     "unreadable": frozenset(self._unreadable),
+                    "pending": data.pending - {part},
                 }
                 data = replace(data, **updates)
+                if part not in self.parts_read:
+                    self.parts_read |= {part}
         except HomevoltAuthenticationError as err:
             if self._refusals.refused(now):
                 raise ConfigEntryAuthFailed(
@@ -271,6 +292,8 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._refusals.accepted()
+        if previous is None and data.pending and self.update_interval == SCAN_INTERVAL:
+            self.update_interval = FOLLOW_UP_INTERVAL
         missing = self._remove_stale_devices(data, now)
         if missing != data.units_missing:
             data = replace(data, units_missing=missing)
@@ -286,6 +309,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             data,
             **{part: getattr(current, part) for part in newer},
             fetched={**data.fetched, **{part: current.fetched[part] for part in newer}},
+            pending=data.pending - set(newer),
         )
 
     def show_read_back(self, **parts: Any) -> None:
@@ -295,7 +319,10 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         if self.data is not None:
             now = dt_util.utcnow()
             fetched = {**self.data.fetched, **dict.fromkeys(parts, now)}
-            self.async_set_updated_data(replace(self.data, **parts, fetched=fetched))
+            pending = self.data.pending - parts.keys()
+            self.async_set_updated_data(
+                replace(self.data, **parts, fetched=fetched, pending=pending)
+            )
 
     def _adopt_ids_read_as_hex(self, ems: EmsData) -> None:
         """Give back their ids to units whose old decimal id the 1.2 migration read as hex.

@@ -37,6 +37,8 @@ class HomevoltData:
     """Parts whose last read failed: they are None, and the entities reading them unavailable."""
     units_missing: frozenset[str] = frozenset()
     """Units of this system (not yet removed) that this poll did not report."""
+    pending: frozenset[str] = frozenset()
+    """Parts left for the read right after set-up: not read yet, so nothing is known of them."""
 
 
 def is_clamp(sensor: CtSensor) -> bool:

@@ -237,8 +237,9 @@ def follow_firmware(coordinator: HomevoltCoordinator) -> CALLBACK_TYPE:
             ):
                 if version:
                     now[key] = version
-        # A value not read this time (status is slower) is no change.
-        changed = any(known.get(key, version) != version for key, version in now.items())
+        # A value not read this time (status is slower) is no change; one read for the first
+        # time after set-up (status follows it) is.
+        changed = bool(known) and any(known.get(key) != version for key, version in now.items())
         known.update(now)
         if changed:
             register_parent_devices(coordinator, again=True)
@@ -627,7 +628,7 @@ def add_entities_as_found(
     domain = async_get_current_platform().domain
     registry = er.async_get(coordinator.hass)
     known: set[str] = set()
-    seen_devices: list[frozenset[tuple[str, str]] | None] = [None]
+    seen: list[tuple[frozenset[tuple[str, str]], frozenset[str]] | None] = [None]
 
     def registered_disabled(unique_id: str) -> bool:
         entity_id = registry.async_get_entity_id(domain, DOMAIN, unique_id)
@@ -636,11 +637,13 @@ def add_entities_as_found(
 
     @callback
     def add_new() -> None:
-        # Build entities only when the set of devices changed, not on every poll.
-        devices = coordinator.device_identifiers
-        if devices is seen_devices[0]:
+        # Build entities only when the set of devices changed or a part was read for the first
+        # time (status.json after set-up), not on every poll.
+        devices, parts = coordinator.device_identifiers, coordinator.parts_read
+        last = seen[0]
+        if last is not None and devices is last[0] and parts is last[1]:
             return
-        seen_devices[0] = devices
+        seen[0] = (devices, parts)
         register_parent_devices(coordinator)
         # One registered and disabled is left out: Home Assistant would only look it up in
         # the registry. Enabling it reloads the entry, which then adds it.

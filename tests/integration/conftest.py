@@ -2,19 +2,20 @@
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
 import aiohttp
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.homevolt_local_api.const import DOMAIN
+from custom_components.homevolt_local_api.const import DOMAIN, FOLLOW_UP_INTERVAL
 from simulator.server import Simulator, SimulatorOptions
 from simulator.threaded import SimulatorThread
 
@@ -91,7 +92,16 @@ def entry_for(simulator: Simulator, **data: Any) -> MockConfigEntry:
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    """Set the entry up, and let the read that follows set-up (status, params, OTA) happen."""
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    await follow_up(hass)
     return entry
+
+
+async def follow_up(hass: HomeAssistant) -> None:
+    """Let the read scheduled right after set-up happen (what set-up leaves out)."""
+    # The coordinator rounds its schedule to whole seconds of the loop's clock: up to one later.
+    async_fire_time_changed(hass, dt_util.utcnow() + FOLLOW_UP_INTERVAL + timedelta(seconds=1))
+    await hass.async_block_till_done(wait_background_tasks=True)  # polls run in the background

@@ -253,6 +253,7 @@ async def test_reauth(hass: HomeAssistant, start_sim: StartSim) -> None:
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     assert entry.data[CONF_PASSWORD] == "homevolt"
+    await hass.async_block_till_done()  # the reload it started ends before the test
 
 
 async def test_reauth_wrong_device(hass: HomeAssistant, start_sim: StartSim) -> None:
@@ -291,6 +292,7 @@ async def test_reconfigure(hass: HomeAssistant, start_sim: StartSim) -> None:
     )
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_HOST] == moved
+    await hass.async_block_till_done()  # the reload it started ends before the test
 
 
 async def test_no_options_and_old_polling_option_dropped(
@@ -487,6 +489,7 @@ async def test_reconfigure_to_https(hass: HomeAssistant, start_sim: StartSim) ->
         result["flow_id"], {CONF_HOST: "not a host", CONF_VERIFY_SSL: False}
     )
     assert result["errors"] == {CONF_HOST: "invalid_host"}
+    await hass.async_block_till_done()  # the reload it started ends before the test
 
 
 async def test_reconfigure_blank_password_keeps_the_stored_one(
@@ -501,6 +504,7 @@ async def test_reconfigure_blank_password_keeps_the_stored_one(
     )
     assert result["reason"] == "reconfigure_successful"
     assert entry.data == {CONF_HOST: moved, CONF_PASSWORD: "homevolt"}
+    await hass.async_block_till_done()  # the reload it started ends before the test
 
 
 async def test_zeroconf_same_unit_announced_twice(hass: HomeAssistant, sim: Simulator) -> None:

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from custom_components.homevolt_local_api.const import DOMAIN
 from custom_components.homevolt_local_api.entity import HomevoltEntity
 from simulator.model import Entry
-from tests.integration.conftest import StartSim, entry_for, setup_entry
+from tests.integration.conftest import StartSim, entry_for, follow_up, setup_entry
 
 MODULE_2_MAX = "sensor.homevolt_battery_module_2_maximum_cell_temperature"
 MODULE_1_MAX = "sensor.homevolt_battery_module_1_maximum_cell_temperature"
@@ -163,7 +163,10 @@ async def test_each_device_registered_once_at_set_up(
         return original(self, **kwargs)
 
     monkeypatch.setattr(dr.DeviceRegistry, "async_get_or_create", counting)
-    entry = await setup_entry(hass, entry_for(sim))
+    entry = entry_for(sim)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     assert len(devices) == len(registered) >= 3 * units
     assert set(registered.values()) == {1}, registered
@@ -187,6 +190,7 @@ async def test_registered_disabled_entities_are_not_added_again(
     monkeypatch.setattr(EntityPlatform, "_async_add_entity", counting)
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
+    await follow_up(hass)  # status.json's entities are added when it is read
     unique_id = registry.async_get(line_to_line).unique_id
     enabled = {
         each.unique_id
@@ -201,6 +205,7 @@ async def test_registered_disabled_entities_are_not_added_again(
     registry.async_update_entity(line_to_line, disabled_by=None)
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
+    await follow_up(hass)
     assert unique_id in added
     state = hass.states.get(line_to_line)
     assert state is not None and float(state.state) > 300

@@ -19,6 +19,8 @@ async def test_update_entity_with_polling_disabled(
     hass.config_entries.async_update_entry(entry, pref_disable_polling=True)
     await setup_entry(hass, entry)
     assert await async_setup_component(hass, "homeassistant", {})
+    assert sim.requests["GET /status.json"] == 0
+    assert hass.states.get("sensor.homevolt_wi_fi_signal") is None
     sim.requests.clear()
     freezer.tick(timedelta(minutes=10))
     async_fire_time_changed(hass)
@@ -32,3 +34,6 @@ async def test_update_entity_with_polling_disabled(
     )
     await hass.async_block_till_done()
     assert sim.requests["GET /ems.json"] == 1
+    # Nothing followed set-up by itself: the first call read what set-up left out.
+    assert sim.requests["GET /status.json"] == 1
+    assert hass.states.get("sensor.homevolt_wi_fi_signal") is not None

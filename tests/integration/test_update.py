@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.homevolt_local_api.const import DOMAIN
 from simulator.server import Simulator
-from tests.integration.conftest import StartSim, control, entry_for, setup_entry
+from tests.integration.conftest import StartSim, control, entry_for, follow_up, setup_entry
 
 FIRMWARE = "update.homevolt_firmware"
 INSTALLED = "3056-1a3446ed"
@@ -222,6 +222,7 @@ async def test_several_products_each_get_an_entity(
         )
         await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
+        await follow_up(hass)  # the manifest is read right after set-up
         first = hass.states.get("update.homevolt_firmware_product_1")
         second = hass.states.get("update.homevolt_firmware_product_7")
         assert (first.state, first.attributes[ATTR_LATEST_VERSION]) == (STATE_ON, "1.2.4")
@@ -252,6 +253,7 @@ async def test_manifest_that_goes_missing_is_not_shown_as_it_was(
         )
         await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
+        await follow_up(hass)  # the manifest is read right after set-up
         assert hass.states.get(FIRMWARE).state == STATE_ON
         manifest.clear()  # the stand-in answers 404 for an empty manifest
         await _tick(hass, freezer, 30 * 60)
@@ -299,6 +301,7 @@ async def test_what_the_manifest_offers(
         )
         await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
+        await follow_up(hass)  # the manifest is read right after set-up
         shown = hass.states.get(FIRMWARE)
         assert (shown.state, shown.attributes[ATTR_LATEST_VERSION]) == (state, latest)
         assert shown.attributes[ATTR_INSTALLED_VERSION] == "1.2.3"
