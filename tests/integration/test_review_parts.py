@@ -15,6 +15,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from tests.conftest import load_fixture
+from tests.integration.conftest import follow_up
 from tests.integration.test_lifecycle import (
     FOLLOWER,
     LEADER,
@@ -145,6 +146,7 @@ async def test_a_poll_shows_what_a_fresh_read_shows(
 
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
+    await follow_up(hass)  # what set-up leaves out: status.json's entities
     fresh = _shown(hass, entry)
     stale = {
         unique_id: (polled.get(unique_id), fresh.get(unique_id))
