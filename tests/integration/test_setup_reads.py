@@ -1,6 +1,5 @@
 """Set-up reads what the entry needs to load; status, parameters and OTA follow right after."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -17,26 +16,17 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.homevolt_local_api.const import DOMAIN
 from simulator.server import Simulator
 from tests.hostile import HostileProxy
-from tests.integration.conftest import START, StartSim, entry_for, follow_up
+from tests.integration.conftest import START, entry_for, follow_up
+from tests.integration.test_hostile import (
+    proxy,  # noqa: F401 - the hostile proxy fixture
+    sim,  # noqa: F401 - the simulator fixture
+)
 
 WIFI = "sensor.homevolt_wi_fi_signal"
 CLOUD = "binary_sensor.homevolt_cloud_connection"
 MIN_SOC = "number.homevolt_minimum_soc"
 FIRMWARE = "update.homevolt_firmware"
 SOC = "sensor.homevolt_state_of_charge"
-
-
-@pytest.fixture
-async def sim(start_sim: StartSim) -> Simulator:
-    return await start_sim()
-
-
-@pytest.fixture
-async def proxy(sim: Simulator) -> AsyncIterator[HostileProxy]:
-    hostile = HostileProxy(sim.url)
-    await hostile.start()
-    yield hostile
-    await hostile.stop()
 
 
 def _local_entry_with_min(payload: Any) -> None:
@@ -53,7 +43,10 @@ async def _load(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     assert entry.state is ConfigEntryState.LOADED
 
 
-async def test_set_up_reads_only_ems_and_the_schedule(hass: HomeAssistant, sim: Simulator) -> None:
+async def test_set_up_reads_only_ems_and_the_schedule(
+    hass: HomeAssistant,
+    sim: Simulator,  # noqa: F811
+) -> None:
     """Two requests until the entry is loaded (core makes two), the rest right after."""
     await _load(hass, entry_for(sim))
     assert dict(sim.requests) == {"GET /ems.json": 1, "GET /schedule.json": 1}
@@ -69,8 +62,8 @@ async def test_set_up_reads_only_ems_and_the_schedule(hass: HomeAssistant, sim: 
 
 async def test_what_follows_is_unknown_until_read_never_wrong(
     hass: HomeAssistant,
-    sim: Simulator,
-    proxy: HostileProxy,
+    sim: Simulator,  # noqa: F811
+    proxy: HostileProxy,  # noqa: F811
     device_registry: dr.DeviceRegistry,
 ) -> None:
     proxy.mutations["/schedule.json"] = _local_entry_with_min
@@ -108,7 +101,9 @@ async def test_what_follows_is_unknown_until_read_never_wrong(
 
 
 async def test_minimum_soc_set_before_the_parameters_are_read_goes_to_the_parameter(
-    hass: HomeAssistant, sim: Simulator, proxy: HostileProxy
+    hass: HomeAssistant,
+    sim: Simulator,  # noqa: F811
+    proxy: HostileProxy,  # noqa: F811
 ) -> None:
     proxy.mutations["/schedule.json"] = _local_entry_with_min
     await _load(hass, entry_for(sim, **{CONF_HOST: proxy.url}))
@@ -122,7 +117,10 @@ async def test_minimum_soc_set_before_the_parameters_are_read_goes_to_the_parame
 
 
 async def test_status_entities_added_when_status_reads_well_later(
-    hass: HomeAssistant, sim: Simulator, proxy: HostileProxy, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    sim: Simulator,  # noqa: F811
+    proxy: HostileProxy,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """status.json failing at the follow-up: its entities come when it reads well again."""
     proxy.faults["/status.json"] = "500"
@@ -142,7 +140,9 @@ async def test_status_entities_added_when_status_reads_well_later(
 
 
 async def test_minimum_soc_set_while_the_parameters_fail_writes_nothing(
-    hass: HomeAssistant, sim: Simulator, proxy: HostileProxy
+    hass: HomeAssistant,
+    sim: Simulator,  # noqa: F811
+    proxy: HostileProxy,  # noqa: F811
 ) -> None:
     """Where the minimum is kept is not known: the schedule is not written in its place."""
     proxy.mutations["/schedule.json"] = _local_entry_with_min
