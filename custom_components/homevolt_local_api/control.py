@@ -167,7 +167,7 @@ class HomevoltControl:
         """The minimum SOC in force: the parameter when the unit has it, else the entry's."""
         data = self.coordinator.data
         params = data.params
-        if "params" in data.unreadable or "params" in data.pending:
+        if data.unknown("params"):
             return None  # never the schedule's value in place of a parameter not (yet) read
         if params is not None and params.has_minimum_soc:
             return params.minimum_soc
@@ -393,7 +393,7 @@ class HomevoltControl:
     async def set_minimum_soc(self, percent: int) -> None:
         """The minimum SOC: the persisted parameter, or the current entry's --min."""
         data = self.coordinator.data
-        if "params" in data.unreadable or "params" in data.pending:
+        if data.unknown("params"):
             # Whether the unit has the parameter is not known (yet): read it before choosing
             # where to write, never the schedule in place of the parameter.
             try:

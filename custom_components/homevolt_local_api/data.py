@@ -40,6 +40,10 @@ class HomevoltData:
     pending: frozenset[str] = frozenset()
     """Parts left for the read right after set-up: not read yet, so nothing is known of them."""
 
+    def unknown(self, part: str) -> bool:
+        """Whether nothing current is known of a part: its last read failed, or none came yet."""
+        return part in self.unreadable or part in self.pending
+
 
 def is_clamp(sensor: CtSensor) -> bool:
     """Whether a sensor is a physical clamp (the load and battery meters are computed)."""
