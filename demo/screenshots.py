@@ -57,53 +57,52 @@ DEEP_TEXT = """
 })()
 """
 
-# The number row of one entity on the device page: moves its slider to a value as a drag
-# ends (a `change` event), or reads where the slider stands; null when there is no such row.
-NUMBER_SLIDER = """
-((entityId, value) => {
+# The row of one entity on the device page (`tag`: the row's element), through the frontend's
+# shadow DOMs, scrolled into view; null when there is none.
+FIND_ROW = """
+const findRow = (tag, entityId) => {
   const find = (root) => {
     for (const el of root.querySelectorAll('*')) {
-      if (el.tagName === 'HUI-NUMBER-ENTITY-ROW' && el._config && el._config.entity === entityId) {
-        return el;
-      }
+      if (el.tagName === tag && el._config && el._config.entity === entityId) return el;
       if (el.shadowRoot) { const found = find(el.shadowRoot); if (found) return found; }
     }
     return null;
   };
   const row = find(document);
-  const slider = row && row.shadowRoot && row.shadowRoot.querySelector('ha-slider');
-  if (!slider) return null;
-  row.scrollIntoView({block: 'center'});
-  if (value !== null) {
-    slider.value = value;
-    slider.dispatchEvent(new Event('change', {bubbles: true, composed: true}));
-  }
-  return Number(slider.value);
-})
+  if (row) row.scrollIntoView({block: 'center'});
+  return row;
+};
 """
 
-# The select row of one entity on the device page: picks an option as the list does (a
-# `selected` event), or reads what the list shows; null when there is no such row.
-SELECT_ROW = """
-((entityId, option) => {
-  const find = (root) => {
-    for (const el of root.querySelectorAll('*')) {
-      if (el.tagName === 'HUI-SELECT-ENTITY-ROW' && el._config && el._config.entity === entityId) {
-        return el;
-      }
-      if (el.shadowRoot) { const found = find(el.shadowRoot); if (found) return found; }
-    }
-    return null;
-  };
-  const row = find(document);
+# The number row of one entity: moves its slider to a value as a drag ends (a `change` event),
+# or reads where the slider stands; null when there is no such row.
+NUMBER_SLIDER = f"""
+((entityId, value) => {{
+  {FIND_ROW}
+  const row = findRow('HUI-NUMBER-ENTITY-ROW', entityId);
+  const slider = row && row.shadowRoot && row.shadowRoot.querySelector('ha-slider');
+  if (!slider) return null;
+  if (value !== null) {{
+    slider.value = value;
+    slider.dispatchEvent(new Event('change', {{bubbles: true, composed: true}}));
+  }}
+  return Number(slider.value);
+}})
+"""
+
+# The select row of one entity: picks an option as the list does (a `selected` event), or
+# reads what the list shows; null when there is no such row.
+SELECT_ROW = f"""
+((entityId, option) => {{
+  {FIND_ROW}
+  const row = findRow('HUI-SELECT-ENTITY-ROW', entityId);
   const list = row && row.shadowRoot && row.shadowRoot.querySelector('ha-select');
   if (!list) return null;
-  row.scrollIntoView({block: 'center'});
-  if (option !== null) {
-    list.dispatchEvent(new CustomEvent('selected', {detail: {value: option}}));
-  }
+  if (option !== null) {{
+    list.dispatchEvent(new CustomEvent('selected', {{detail: {{value: option}}}}));
+  }}
   return list.value;
-})
+}})
 """
 
 # The names of the device page's rows that the page cuts short (ends them with an ellipsis).
