@@ -197,8 +197,11 @@ async def test_the_entry_in_force_changes_between_polls(
         "next": dt_util.utc_from_timestamp(now + 3600).isoformat(),
     }
     assert now_shown() == charging
-    # 5 s after the change, 5 s before the next poll: all show the entry now in force.
-    await tick(hass, freezer, timedelta(seconds=10))
+    # The read that follows set-up (at 2 s) comes first; the next poll is then 15 s later.
+    await tick(hass, freezer, timedelta(seconds=3))
+    assert now_shown() == charging
+    # 5 s after the change, 8 s before the next poll: all show the entry now in force.
+    await tick(hass, freezer, timedelta(seconds=7))
     assert now_shown() == discharging
     await tick(hass, freezer, timedelta(seconds=5))
     assert now_shown() == discharging
