@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -154,6 +155,46 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         # The parts read well at least once: a new object only when one is added, so that
         # entities depending on a part read after set-up are added then.
         self.parts_read: frozenset[str] = frozenset()
+        # The schedule's next change, and the timer that reads the battery again then.
+        self._change: datetime | None = None
+        self._stop_change_timer: CALLBACK_TYPE | None = None
+
+    @callback
+    def async_update_listeners(self) -> None:
+        """After every refresh and read-back: follow the schedule's next change, then tell."""
+        self._follow_schedule()
+        super().async_update_listeners()
+
+    def _follow_schedule(self) -> None:
+        """Read the battery again when the entry in force changes, not a poll later.
+
+        What the controls, the mode sensors and the next change show follows from the entry
+        in force: between polls it would otherwise show the one that just ended as valid.
+        """
+        schedule = self.data.schedule if self.data is not None else None
+        if schedule is None or self.config_entry.pref_disable_polling:
+            self._set_change_timer(None)  # with polling off, the owner reads when they choose
+        else:
+            self._set_change_timer(schedule.next_change(dt_util.utcnow()))
+
+    def _set_change_timer(self, change: datetime | None) -> None:
+        if change == self._change:
+            return
+        if self._stop_change_timer is not None:
+            self._stop_change_timer()
+            self._stop_change_timer = None
+        self._change = change
+        if change is not None:
+            self._stop_change_timer = async_track_point_in_utc_time(
+                self.hass, self._schedule_changed, change
+            )
+
+    @callback
+    def _schedule_changed(self, _now: datetime) -> None:
+        self._stop_change_timer = self._change = None
+        self.config_entry.async_create_background_task(
+            self.hass, self.async_request_refresh(), "homevolt schedule change"
+        )
 
     async def async_load_missing_devices(self) -> None:
         """Since when each device has been missing, as stored before a restart."""
@@ -167,6 +208,7 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
 
     async def async_shutdown(self) -> None:
         """Write a pending save of the missing devices now, not after the entry is gone."""
+        self._set_change_timer(None)
         await super().async_shutdown()
         if self._missing_unsaved:
             await self._missing_store.async_save(self._missing_devices())

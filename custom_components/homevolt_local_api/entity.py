@@ -2,7 +2,6 @@
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 import functools
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
@@ -15,8 +14,6 @@ from homeassistant.helpers.entity_platform import (
     AddConfigEntryEntitiesCallback,
     async_get_current_platform,
 )
-from homeassistant.helpers.event import async_track_point_in_utc_time
-from homeassistant.util import dt as dt_util
 
 from .api import BatteryModule, CtSensor, Schedule, SensorFunction, Unit
 from .const import DOMAIN, LOGGER, MANUFACTURER
@@ -317,9 +314,6 @@ class PartListeners:
         # As of the data the parts are first looked up in.
         self._seen = (coordinator.last_update_success, coordinator.data.unreadable)
         self._unsubscribe: CALLBACK_TYPE | None = None
-        # The schedule's next change, and the timer that reads the battery again then.
-        self._change: datetime | None = None
-        self._stop_timer: CALLBACK_TYPE | None = None
 
     def add(self, entity: HomevoltEntity[Any]) -> CALLBACK_TYPE:
         """Call the entity back on updates from now on; returns the removal."""
@@ -330,7 +324,6 @@ class PartListeners:
         part.entities.append(entity)
         if self._unsubscribe is None:
             self._unsubscribe = self._coordinator.async_add_listener(self._update)
-            self._follow_schedule()
 
         @callback
         def remove() -> None:
@@ -340,48 +333,13 @@ class PartListeners:
             if not self._parts and self._unsubscribe is not None:
                 self._unsubscribe()
                 self._unsubscribe = None
-                self._set_timer(None)
 
         return remove
-
-    def _follow_schedule(self) -> None:
-        """Read the battery again when the entry in force changes, not a poll later.
-
-        What the controls, the mode sensors and the next change show follows from the entry
-        in force: between polls it would otherwise show the one that just ended as valid.
-        """
-        coordinator = self._coordinator
-        schedule = coordinator.data.schedule
-        if schedule is None or coordinator.config_entry.pref_disable_polling:
-            self._set_timer(None)  # with polling off, the owner reads the battery when they choose
-        else:
-            self._set_timer(schedule.next_change(dt_util.utcnow()))
-
-    def _set_timer(self, change: datetime | None) -> None:
-        if change == self._change:
-            return
-        if self._stop_timer is not None:
-            self._stop_timer()
-            self._stop_timer = None
-        self._change = change
-        if change is not None:
-            self._stop_timer = async_track_point_in_utc_time(
-                self._coordinator.hass, self._schedule_changed, change
-            )
-
-    @callback
-    def _schedule_changed(self, _now: datetime) -> None:
-        self._stop_timer = self._change = None
-        coordinator = self._coordinator
-        coordinator.config_entry.async_create_background_task(
-            coordinator.hass, coordinator.async_request_refresh(), "homevolt schedule change"
-        )
 
     @callback
     def _update(self) -> None:
         coordinator = self._coordinator
         data = coordinator.data
-        self._follow_schedule()
         before = self._seen
         seen = self._seen = (coordinator.last_update_success, data.unreadable)
         same = before[0] == seen[0] and before[1] is seen[1]
