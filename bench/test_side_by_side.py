@@ -6,16 +6,25 @@ refreshes both coordinators one after the other, alternating which goes first, m
 event-loop thread's CPU (`time.thread_time`) from the refresh until Home Assistant is idle again.
 Requests and body bytes are attributed from the simulator's counters around each refresh.
 
+A third side, the floor, is the least any integration can spend on the same job: a coordinator
+that reads and decodes `ems.json` (and at set-up the schedule too, as both others do) and keeps as
+many sensors as ours enables, of which it writes as many per refresh as ours changed in the round
+before, and calls no other. No validation, no mapping, one platform: what remains is Home
+Assistant's own cost of the entities and their state changes, plus one request. Where the floor is
+above a target, no integration with these entities and state changes can meet it.
+
 It prints figures and asserts nothing about speed. Run it with `scripts/bench`: it needs core's
 library (`homevolt==0.7.0`), which only the benchmark environment has.
 """
 
 import asyncio
 from collections import Counter
+from collections.abc import Iterator
 import cProfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 import io
+import logging
 import os
 from pathlib import Path
 import pstats
@@ -27,20 +36,41 @@ from typing import Any
 
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_PASSWORD
-from homeassistant.core import HomeAssistant
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorStateClass,
+)
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigFlow
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, Platform, UnitOfPower
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import json_loads
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockModule,
+    MockPlatform,
+    mock_config_flow,
+    mock_integration,
+    mock_platform,
+)
+from yarl import URL
 
+from custom_components.homevolt_local_api.api.const import USERNAME
 from simulator.server import Simulator
 from tests.integration.conftest import START, StartSim, entry_for
 
 pytest.importorskip("homevolt", reason="core's library is only in the benchmark environment")
 
 CORE = "homevolt"
+FLOOR = "homevolt_floor"
+CALIBRATION_ROUNDS = 40  # ours alone, to learn how many state changes a refresh of ours makes
 INTERVAL = timedelta(seconds=15)  # both integrations' default
 REPEATS = int(os.environ.get("HOMEVOLT_BENCH_REPEATS", "3"))
 # Simulated hours per repeat; 3 x 2 h includes our six-hourly parameter read once.
@@ -71,7 +101,7 @@ class Side:
 
     def coordinator(self) -> Any:
         runtime = self.entry.runtime_data
-        return runtime if self.name == "core" else runtime.coordinator
+        return runtime.coordinator if self.name == "ours" else runtime
 
     @property
     def hours(self) -> float:
@@ -85,11 +115,13 @@ class Scenario:
     title: str
     ours: Side
     core: Side
+    floor: Side
+    changes: int = 0  # the floor's state changes per refresh: ours', rounded
     profile: dict[str, list[str]] = field(default_factory=dict)
 
     @property
-    def sides(self) -> tuple[Side, Side]:
-        return self.ours, self.core
+    def sides(self) -> tuple[Side, ...]:
+        return self.ours, self.core, self.floor
 
 
 RESULTS: list[Scenario] = []
@@ -179,8 +211,11 @@ async def _rounds(
         for side in order:
             samples[side.name].append(await _refresh(hass, sim, side))
         stamp = dt_util.utcnow().timestamp()
+        changed = scenario.ours.changed
         for side in scenario.sides:
             _count_writes(hass, side, stamp)
+        # The floor changes next round as many states as ours changed in this one.
+        scenario.floor.coordinator().changes = scenario.ours.changed - changed
     for side in scenario.sides:
         side.cpu.append(samples[side.name])
 
@@ -345,34 +380,168 @@ def _breakdown(
     return lines
 
 
+# ----------------------------------------------------------------------------------------------
+# the floor: the least an integration can spend on ours' entities and state changes
+
+
+class _FloorCoordinator(DataUpdateCoordinator[Any]):
+    """Reads and decodes ems.json; nothing checked, nothing mapped."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        super().__init__(
+            hass,
+            logging.getLogger(__name__),
+            config_entry=entry,
+            name=FLOOR,
+            update_interval=INTERVAL,
+        )
+        self._session = async_get_clientsession(hass)
+        self._url = URL(entry.data[CONF_HOST])
+        self._auth = aiohttp.BasicAuth(USERNAME, entry.data[CONF_PASSWORD])
+        self.refreshes = 0
+        self.changes = entry.data["changes"]  # how many sensors the next refresh changes
+
+    async def get(self, path: str) -> Any:
+        async with self._session.get(self._url / path, auth=self._auth) as response:
+            response.raise_for_status()
+            return json_loads(await response.read())
+
+    async def _async_setup(self) -> None:
+        await self.get("schedule.json")  # as ours and core read it at set-up
+
+    async def _async_update_data(self) -> Any:
+        self.refreshes += 1
+        return await self.get("ems.json")
+
+
+class _FloorSensor(SensorEntity):
+    """A power sensor like most of ours; written only when the listener says it changed."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    _attr_device_class = SensorDeviceClass.POWER
+    _attr_native_unit_of_measurement = UnitOfPower.WATT
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, index: int, device: DeviceInfo) -> None:
+        self._index = index
+        self._attr_unique_id = f"{FLOOR}_{index}"
+        self._attr_name = f"Value {index}"
+        self._attr_device_info = device
+        self._attr_native_value = index
+
+    @callback
+    def changed(self, refreshes: int) -> None:
+        self._attr_native_value = self._index + refreshes
+        self.async_write_ha_state()
+
+
+async def _floor_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    coordinator = _FloorCoordinator(hass, entry)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, [Platform.SENSOR])
+    return True
+
+
+async def _floor_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    return await hass.config_entries.async_unload_platforms(entry, [Platform.SENSOR])
+
+
+async def _floor_sensors(
+    hass: HomeAssistant, entry: ConfigEntry, add: AddConfigEntryEntitiesCallback
+) -> None:
+    coordinator: _FloorCoordinator = entry.runtime_data
+    device = DeviceInfo(identifiers={(FLOOR, entry.entry_id)}, name="Floor")
+    sensors = [_FloorSensor(index, device) for index in range(entry.data["entities"])]
+
+    @callback
+    def update() -> None:
+        for sensor in sensors[: coordinator.changes]:
+            sensor.changed(coordinator.refreshes)
+
+    entry.async_on_unload(coordinator.async_add_listener(update))
+    add(sensors)
+
+
+class _FloorFlow(ConfigFlow):
+    """Config entries need a flow handler; no flow is ever started."""
+
+
+@pytest.fixture
+def floor_flow() -> Iterator[None]:
+    with mock_config_flow(FLOOR, _FloorFlow):
+        yield
+
+
+def _floor_entry(hass: HomeAssistant, sim: Simulator, entities: int, changes: int) -> Side:
+    module = MockModule(
+        FLOOR, async_setup_entry=_floor_setup_entry, async_unload_entry=_floor_unload_entry
+    )
+    mock_integration(hass, module)
+    mock_platform(hass, f"{FLOOR}.config_flow")
+    mock_platform(hass, f"{FLOOR}.sensor", MockPlatform(async_setup_entry=_floor_sensors))
+    entry = MockConfigEntry(
+        domain=FLOOR,
+        title="Floor",
+        data={
+            CONF_HOST: sim.url,
+            CONF_PASSWORD: sim.options.password,
+            "entities": entities,
+            "changes": changes,
+        },
+    )
+    return Side("floor", entry)
+
+
+async def _calibrate(
+    hass: HomeAssistant, sim: Simulator, freezer: FrozenDateTimeFactory, ours: Side
+) -> int:
+    """Ours' state changes per refresh, over rounds not otherwise counted: the floor's start."""
+    probe = Side("ours", ours.entry, entity_ids=ours.entity_ids)
+    for _ in range(CALIBRATION_ROUNDS):
+        freezer.tick(INTERVAL)
+        await _advance(sim.url)
+        await _refresh(hass, sim, probe)
+        _count_writes(hass, probe, dt_util.utcnow().timestamp())
+    return round(probe.changed / probe.refreshes)
+
+
 @pytest.mark.parametrize(("units", "title"), [(1, "1 unit"), (2, "2-unit cluster")])
+@pytest.mark.usefixtures("floor_flow")
 async def test_side_by_side(
     hass: HomeAssistant, start_sim: StartSim, request: pytest.FixtureRequest, units: int, title: str
 ) -> None:
     sim = await start_sim(units=units)
-    ours = entry_for(sim)
-    core = MockConfigEntry(
-        domain=CORE,
-        title="Homevolt",
-        unique_id=str(sim.system.units[0].ecu_hex),
-        data={CONF_HOST: sim.url, CONF_PASSWORD: sim.options.password},
-    )
-    scenario = Scenario(title, Side("ours", ours), Side("core", core))
-    for side in scenario.sides:
-        side.entry.add_to_hass(hass)
-        # The first set-up imports the platforms: not part of what is compared.
-        assert await hass.config_entries.async_setup(side.entry.entry_id), side.name
-        await _idle(hass)
-        assert side.entry.state is ConfigEntryState.LOADED, side.name
-        _drive_by_hand(side)
     freezer: FrozenDateTimeFactory = request.getfixturevalue("freezer")
-    for _ in range(REPEATS):
-        await _measure_setups(hass, scenario)
+    ours = Side("ours", entry_for(sim))
+    core = Side(
+        "core",
+        MockConfigEntry(
+            domain=CORE,
+            title="Homevolt",
+            unique_id=str(sim.system.units[0].ecu_hex),
+            data={CONF_HOST: sim.url, CONF_PASSWORD: sim.options.password},
+        ),
+    )
+    for side in (ours, core):
+        await _first_setup(hass, side)
     # What follows set-up (ours: status, parameters and OTA, 2 s later) before counting entities.
-    for side in scenario.sides:
+    for side in (ours, core):
         await side.coordinator().async_refresh()
         await _idle(hass)
         _entities(hass, side)
+    changes = await _calibrate(hass, sim, freezer, ours)
+    floor = _floor_entry(hass, sim, ours.enabled, changes)
+    await _first_setup(hass, floor)
+    _entities(hass, floor)
+    scenario = Scenario(title, ours, core, floor, changes)
+    for _ in range(REPEATS):
+        await _measure_setups(hass, scenario)
+    # What follows the last set-up (ours: status, parameters and OTA, 2 s later).
+    for side in scenario.sides:
+        await side.coordinator().async_refresh()
+        await _idle(hass)
     # One stretch of simulated time after the last set-up, so that the slow tiers come due.
     for _ in range(REPEATS):
         await _rounds(hass, sim, freezer, scenario)
@@ -382,6 +551,15 @@ async def test_side_by_side(
     RESULTS.append(scenario)
     if len(RESULTS) == 2:
         _write_report(RESULTS)
+
+
+async def _first_setup(hass: HomeAssistant, side: Side) -> None:
+    """The first set-up imports the platforms: not part of what is compared."""
+    side.entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(side.entry.entry_id), side.name
+    await _idle(hass)
+    assert side.entry.state is ConfigEntryState.LOADED, side.name
+    _drive_by_hand(side)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -439,6 +617,11 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("entities enabled by default", "enabled", "{:.0f}"),
     ("entities registered", "registered", "{:.0f}"),
 )
+FLOOR_ROWS = tuple(
+    row
+    for row in ROWS
+    if row[1] in ("cpu_median_ms", "cpu_p90_ms", "changed", "setup_wall_ms", "enabled")
+)
 RATIOS = ("cpu_median_ms", "cpu_per_entity_us", "changed", "requests_per_hour", "setup_wall_ms")
 
 
@@ -459,6 +642,23 @@ def _write_report(results: list[Scenario]) -> None:
         for ours, core in figures:
             ratio = f"{ours[key] / core[key]:.2f}" if key in RATIOS and core[key] else ""
             row += f"{form.format(ours[key]):>22}{form.format(core[key]):>9}{ratio:>8}"
+        lines.append(row)
+    lines += [
+        "",
+        "The floor: the least any integration can spend on ours' enabled entities and our",
+        "state changes per refresh (one GET of ems.json decoded, those sensors written,",
+        "nothing checked).",
+        "",
+        f"{'':{width}}"
+        + "".join(f"{s.title + ': floor':>22}{'/core':>9}{'/ours':>8}" for s in results),
+    ]
+    floors = [_figures(s.floor) for s in results]
+    for label, key, form in FLOOR_ROWS:
+        row = f"{label:{width}}"
+        for floor, (ours, core) in zip(floors, figures, strict=True):
+            to_core = f"{floor[key] / core[key]:.2f}" if key in RATIOS and core[key] else ""
+            to_ours = f"{floor[key] / ours[key]:.2f}" if key in RATIOS and ours[key] else ""
+            row += f"{form.format(floor[key]):>22}{to_core:>9}{to_ours:>8}"
         lines.append(row)
     for scenario in results:
         ratios = [
