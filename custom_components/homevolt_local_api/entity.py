@@ -289,6 +289,11 @@ def schedule_target(data: HomevoltData) -> Schedule | None:
     return data.schedule
 
 
+def scheduled_target(data: HomevoltData) -> HomevoltData | None:
+    """The whole system while its schedule is known (the entry in force changes with the clock)."""
+    return None if data.schedule is None else data
+
+
 def system_target(data: HomevoltData) -> HomevoltData:
     """The whole system."""
     return data

@@ -118,8 +118,17 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
     """A limit of the current mode; changing it re-issues the mode."""
 
     entity_description: HomevoltNumberEntityDescription
+    _shown_by_part_alone = True  # the entry in force is worked out once per poll (shown)
     _redrawing: CALLBACK_TYPE | None = None
     _removed = False
+
+    def __init__(self, *args: Any) -> None:
+        """Create the number; it shows something new only when what the controls show does."""
+        super().__init__(*args)
+        self.probe = self._probe
+
+    def _probe(self, _data: object) -> object:
+        return self.control.shown()
 
     @property
     def mode(self) -> NumberMode:

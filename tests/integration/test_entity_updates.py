@@ -70,9 +70,9 @@ async def test_only_entities_of_changed_parts_are_called_back(
     called.clear()
 
     await _tick(hass, freezer, 15)
-    # The system's data is new, but no sensor reads anything new in it: none is asked.
-    assert not {entity_id for entity_id in called if entity_id.startswith("sensor.")}
-    assert not called.keys() & (unit | modules | clamps)
+    # The system's data is new, but nothing reads anything new in it: only the calendar (whose
+    # event is worked out from the clock) is asked.
+    assert called.keys() <= {"calendar.homevolt_schedule"}
 
     # One module warms up: its unit changes with it, but only that module's reading is new.
     sim.system.units[0].modules[1].tmax += 1.5
@@ -268,6 +268,7 @@ async def test_an_entity_failing_also_to_show_as_unavailable_stops_no_other(
     number.entity_description = replace(number.entity_description, bounds_fn=broken)  # type: ignore[call-arg]
     for module in sim.system.units[0].modules:
         module.tmax += 1.5
+    sim.system.units[0].rated_power += 1000  # the power controls' bounds: the numbers are asked
     await _tick(hass, freezer, 15)
     assert hass.states.get(MODULE_1_MAX).state == "23.0"  # in the same poll
     assert hass.states.get(MODULE_2_MAX).state == "23.0"
@@ -301,3 +302,18 @@ async def test_a_part_failing_makes_its_entities_unavailable_also_those_reading_
     await _tick(hass, freezer, 60)
     for entity_id in quiet:
         assert hass.states.get(entity_id).state == STATE_UNKNOWN, entity_id
+
+
+async def test_the_power_controls_follow_the_rated_power(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    controls = ("number.homevolt_max_charge", "number.homevolt_power_setpoint")
+    for entity_id in controls:
+        assert hass.states.get(entity_id).attributes["max"] == 6000
+    # Nothing else the controls show changes: only the bounds are new.
+    sim.system.units[0].rated_power += 1000
+    await _tick(hass, freezer, 15)
+    for entity_id in controls:
+        assert hass.states.get(entity_id).attributes["max"] == 7000, entity_id
