@@ -15,6 +15,8 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.homevolt_local_api import sensor
+from custom_components.homevolt_local_api.api import BatteryModule
 from custom_components.homevolt_local_api.const import DOMAIN
 from custom_components.homevolt_local_api.entity import HomevoltEntity
 from simulator.model import Entry
@@ -130,6 +132,52 @@ async def test_one_failing_entity_does_not_stop_the_others(
     assert hass.states.get(MODULE_1_MAX).state == STATE_UNAVAILABLE
     failures = [record for record in caplog.records if "Unexpected error" in record.getMessage()]
     assert len(failures) == 2
+
+
+async def test_a_reading_that_raises_stops_no_other_entity_of_its_part(
+    hass: HomeAssistant,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    failing = [False]
+
+    def max_temperature(module: BatteryModule) -> float | None:
+        if failing[0] and module.index == 0:
+            raise ZeroDivisionError
+        return module.max_temperature
+
+    # The first module's reading raises (a fault of ours): both when it is compared with the
+    # last poll's and when it is shown.
+    descriptions = tuple(
+        replace(description, value_fn=max_temperature)
+        if description.key == "max_temperature"
+        else description
+        for description in sensor.MODULE_SENSORS
+    )
+    monkeypatch.setattr(sensor, "MODULE_SENSORS", descriptions)
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    module_1_min = "sensor.homevolt_battery_module_1_minimum_cell_temperature"
+    assert hass.states.get(MODULE_1_MAX).state == "21.5"
+
+    failing[0] = True
+    for module in sim.system.units[0].modules:
+        module.tmax += 1.5
+        module.tmin += 1.5
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(MODULE_1_MAX).state == STATE_UNAVAILABLE
+    # The rest of its part, and the module after it, still show what was read.
+    assert float(hass.states.get(module_1_min).state) == sim.system.units[0].modules[0].tmin
+    assert hass.states.get(MODULE_2_MAX).state == "23.0"
+    await _tick(hass, freezer, 15)
+    failures = [record for record in caplog.records if "Unexpected error" in record.getMessage()]
+    assert len(failures) == 1
+
+    failing[0] = False
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(MODULE_1_MAX).state == "23.0"
 
 
 async def test_entry_in_force_follows_the_clock_between_reads(
