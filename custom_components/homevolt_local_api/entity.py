@@ -452,8 +452,9 @@ class HomevoltEntity[T](Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
-    # What the entity shows follows from its part alone (not the clock, not other parts): an
-    # update that leaves the part the same object is skipped without working out what it shows.
+    # What the entity shows follows from its part alone (not other parts, and the clock only as
+    # read once per poll): an update that leaves the part the same object, or its probe reading
+    # the same, is skipped without working out what it shows.
     _shown_by_part_alone = False
     _last_shown: object = None
     skip_unchanged_part = False

@@ -1,4 +1,4 @@
-"""How entities are called back after a poll: each part looked up once, unchanged parts skipped."""
+"""How entities are called back after a poll: each part looked up once, unchanged readings skipped."""
 
 from collections import Counter
 from dataclasses import replace
@@ -55,7 +55,7 @@ def called(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return counts
 
 
-async def test_only_entities_of_changed_parts_are_called_back(
+async def test_only_entities_whose_reading_changed_are_called_back(
     hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory, called: Counter[str]
 ) -> None:
     sim = await start_sim()  # a frozen clock: the unit reads the same on every poll
