@@ -385,7 +385,7 @@ class PartListeners:
 
 
 def _always_new(_target: object) -> object:
-    """The probe of an entity that does not say what it reads: called back on every new part."""
+    """The probe of an entity without one: it reads something new every time."""
     return object()
 
 
@@ -452,18 +452,15 @@ class HomevoltEntity[T](Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
-    # What the entity shows follows from its part alone (not other parts, and the clock only as
-    # read once per poll): an update that leaves the part the same object, or its probe reading
-    # the same, is skipped without working out what it shows.
-    _shown_by_part_alone = False
     _last_shown: object = None
     skip_unchanged_part = False
     """Whether an update that leaves the part as it was can pass this entity by (now)."""
     failing = False
     """Whether the entity's last update raised: it is unavailable, the fault logged once."""
     probe: Callable[[Any], object] | None = None
-    """What the entity shows read from its part alone, without side effects: while it reads the
-    same, the entity is not called back. None: called back whenever its part is a new object."""
+    """What the entity shows, read from its part alone (not other parts, the clock only as read
+    once per poll) without side effects: while it reads the same, and while the part is the same
+    object, the entity is not called back. None: called back on every update."""
 
     def __init__(
         self,
@@ -530,7 +527,7 @@ class HomevoltEntity[T](Entity):
             and self._reads not in coordinator.data.unreadable
         )
         shown = (True, self._shown()) if available else _UNAVAILABLE
-        if self._shown_by_part_alone:
+        if self.probe is not None:
             self.skip_unchanged_part = self._settled()
         if shown == self._last_shown:
             return False

@@ -118,7 +118,6 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
     """A limit of the current mode; changing it re-issues the mode."""
 
     entity_description: HomevoltNumberEntityDescription
-    _shown_by_part_alone = True  # the entry in force is worked out once per poll (shown)
     _redrawing: CALLBACK_TYPE | None = None
     _removed = False
 

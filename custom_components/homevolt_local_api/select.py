@@ -31,8 +31,6 @@ BATTERY_MODE = SelectEntityDescription(
 class HomevoltBatteryModeSelect(HomevoltEntity[HomevoltData], SelectEntity):
     """The mode of the entry in force; choosing one sends it with the current limits."""
 
-    _shown_by_part_alone = True  # the entry in force is worked out once per poll (shown_entry)
-
     def __init__(self, *args: Any) -> None:
         """Create the select; it shows something new only when the entry in force changes."""
         super().__init__(*args)

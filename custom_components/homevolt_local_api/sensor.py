@@ -796,7 +796,6 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
     """A sensor reading one part of the system through its description."""
 
     entity_description: HomevoltSensorEntityDescription[T]
-    _shown_by_part_alone = True
 
     def __init__(self, *args: Any) -> None:
         """Create the sensor; a clamp's counters are named for what its function makes them."""

@@ -30,8 +30,6 @@ def _local_mode(schedule: Schedule) -> bool | None:
 class HomevoltLocalModeSwitch(HomevoltEntity[Schedule], SwitchEntity):
     """Local mode, stored on the battery; shown as the battery reads it back."""
 
-    _shown_by_part_alone = True
-
     def __init__(self, *args: Any) -> None:
         """Create the switch; a new schedule that keeps local mode as it was shows nothing new."""
         super().__init__(*args)
