@@ -80,7 +80,11 @@ class HomevoltBinarySensor[T](HomevoltEntity[T], BinarySensorEntity):
     """A binary sensor reading one part of the system."""
 
     entity_description: HomevoltBinarySensorEntityDescription[T]
-    _shown_by_part_alone = True
+
+    def __init__(self, *args: Any) -> None:
+        """Create the binary sensor; its is_on_fn reads its part with nothing in between."""
+        super().__init__(*args)
+        self.probe = self.entity_description.is_on_fn
 
     @property
     def is_on(self) -> bool | None:

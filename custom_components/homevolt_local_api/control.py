@@ -124,6 +124,7 @@ class HomevoltControl:
         self._batch_lock = asyncio.Lock()
         self._rated_power = 0  # the whole system's, as last read with every unit present
         self._shown_entry: tuple[object, ScheduleEntry | None] | None = None
+        self._shown: tuple[object, tuple[ScheduleEntry | None, float | None, int]] | None = None
 
     @property
     def issue_id(self) -> str:
@@ -150,6 +151,17 @@ class HomevoltControl:
         shown = self._shown_entry
         if shown is None or shown[0] is not data:
             shown = self._shown_entry = (data, self.current_entry())
+        return shown[1]
+
+    def shown(self) -> tuple[ScheduleEntry | None, float | None, int]:
+        """What every control's state follows from, worked out once per poll for all.
+
+        The entry in force, the minimum SOC and the rated power.
+        """
+        data = self.coordinator.data
+        shown = self._shown
+        if shown is None or shown[0] is not data:
+            shown = self._shown = (data, (self.shown_entry(), self.min_soc(), self.rated_power))
         return shown[1]
 
     def current_mode(self) -> BatteryMode | None:

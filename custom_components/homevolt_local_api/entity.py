@@ -289,6 +289,11 @@ def schedule_target(data: HomevoltData) -> Schedule | None:
     return data.schedule
 
 
+def scheduled_target(data: HomevoltData) -> HomevoltData | None:
+    """The whole system while its schedule is known (the entry in force changes with the clock)."""
+    return None if data.schedule is None else data
+
+
 def system_target(data: HomevoltData) -> HomevoltData:
     """The whole system."""
     return data
@@ -302,9 +307,10 @@ def status_target(data: HomevoltData) -> HomevoltData | None:
 class PartListeners:
     """The one coordinator listener of an entry's entities: each part is looked up once.
 
-    Entities are grouped by their part (`target`). After an update that leaves a part the same
-    object (the coordinator keeps unchanged ones) and availability the same, only the part's
-    entities that do not follow from the part alone are called back; the rest cost nothing.
+    Entities are grouped by their part (`target`). After an update that leaves availability the
+    same, an entity whose `probe` reads its part as it did last time is not called back (nor is
+    any entity of a part that is the same object as before): only entities whose value changed,
+    and those that do not follow from their part alone, cost more than a comparison.
     """
 
     def __init__(self, coordinator: HomevoltCoordinator) -> None:
@@ -321,13 +327,13 @@ class PartListeners:
         part = self._parts.get(find)
         if part is None:
             part = self._parts[find] = _Part(find(self._coordinator.data))
-        part.entities.append(entity)
+        part.add(entity)
         if self._unsubscribe is None:
             self._unsubscribe = self._coordinator.async_add_listener(self._update)
 
         @callback
         def remove() -> None:
-            part.entities.remove(entity)
+            part.remove(entity)
             if not part.entities and self._parts.get(find) is part:
                 del self._parts[find]
             if not self._parts and self._unsubscribe is not None:
@@ -342,14 +348,32 @@ class PartListeners:
         data = coordinator.data
         before = self._seen
         seen = self._seen = (coordinator.last_update_success, data.unreadable)
-        same = before[0] == seen[0] and before[1] is seen[1]
+        # A read of a slower part gives an equal set of unreadable parts, not the same object.
+        same = before == seen
         for find, part in list(self._parts.items()):
             target = find(data)
-            unchanged = same and target is part.target
-            part.target = target
-            for entity in list(part.entities):
-                if unchanged and entity.skip_unchanged_part:
-                    continue
+            if not same or target is None or part.target is None or part.shown is None:
+                # Availability may have changed: every entity of the part works it out.
+                part.target = target
+                part.shown = None if target is None else part.probe(target)
+                entities = list(part.entities)
+            elif target is part.target:
+                entities = [entity for entity in part.entities if not entity.skip_unchanged_part]
+            else:
+                part.target = target
+                was, shown = part.shown, part.probe(target)
+                part.shown = shown
+                if shown is None:  # a probe raised: each entity finds out for itself
+                    entities = list(part.entities)
+                elif shown == was:
+                    entities = [e for e in part.entities if not e.skip_unchanged_part]
+                else:
+                    entities = [
+                        entity
+                        for entity, now, then in zip(part.entities, shown, was, strict=True)
+                        if now != then or not entity.skip_unchanged_part
+                    ]
+            for entity in entities:
                 # One entity's fault must not stop the others (as Home Assistant's own loop).
                 try:
                     if entity.update_from(target):
@@ -360,14 +384,48 @@ class PartListeners:
                     entity.failing = False
 
 
+def _always_new(_target: object) -> object:
+    """The probe of an entity without one: it reads something new every time."""
+    return object()
+
+
 class _Part:
     """One part of the system as last looked up, and the entities that describe it."""
 
-    __slots__ = ("entities", "target")
+    __slots__ = ("entities", "probes", "shown", "target")
 
     def __init__(self, target: object) -> None:
         self.target = target
         self.entities: list[HomevoltEntity[Any]] = []
+        self.probes: list[Callable[[Any], object]] = []
+        # What each entity's probe read of the part last; None: to be read afresh (every entity
+        # is called back then). Each entity is added with what it reads of this same target.
+        self.shown: list[object] | None = None if target is None else []
+
+    def probe(self, target: object) -> list[object] | None:
+        """What every entity's probe reads of the part; None if one raised."""
+        try:
+            return [probe(target) for probe in self.probes]
+        except Exception:  # the entity's own update logs it
+            return None
+
+    def add(self, entity: HomevoltEntity[Any]) -> None:
+        probe = entity.probe or _always_new
+        self.entities.append(entity)
+        self.probes.append(probe)
+        shown = self.shown
+        if shown is not None:
+            try:
+                shown.append(probe(self.target))
+            except Exception:  # the entity's own update logs it
+                self.shown = None
+
+    def remove(self, entity: HomevoltEntity[Any]) -> None:
+        index = self.entities.index(entity)
+        del self.entities[index]
+        del self.probes[index]
+        if self.shown is not None:
+            del self.shown[index]
 
 
 _LISTENERS: WeakKeyDictionary[HomevoltCoordinator, PartListeners] = WeakKeyDictionary()
@@ -394,14 +452,15 @@ class HomevoltEntity[T](Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
-    # What the entity shows follows from its part alone (not the clock, not other parts): an
-    # update that leaves the part the same object is skipped without working out what it shows.
-    _shown_by_part_alone = False
     _last_shown: object = None
     skip_unchanged_part = False
     """Whether an update that leaves the part as it was can pass this entity by (now)."""
     failing = False
     """Whether the entity's last update raised: it is unavailable, the fault logged once."""
+    probe: Callable[[Any], object] | None = None
+    """What the entity shows, read from its part alone (not other parts, the clock only as read
+    once per poll) without side effects: while it reads the same, and while the part is the same
+    object, the entity is not called back. None: called back on every update."""
 
     def __init__(
         self,
@@ -468,7 +527,7 @@ class HomevoltEntity[T](Entity):
             and self._reads not in coordinator.data.unreadable
         )
         shown = (True, self._shown()) if available else _UNAVAILABLE
-        if self._shown_by_part_alone:
+        if self.probe is not None:
             self.skip_unchanged_part = self._settled()
         if shown == self._last_shown:
             return False

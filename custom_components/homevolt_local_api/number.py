@@ -121,6 +121,14 @@ class HomevoltNumber(HomevoltEntity[Any], NumberEntity):
     _redrawing: CALLBACK_TYPE | None = None
     _removed = False
 
+    def __init__(self, *args: Any) -> None:
+        """Create the number; it shows something new only when what the controls show does."""
+        super().__init__(*args)
+        self.probe = self._probe
+
+    def _probe(self, _data: object) -> object:
+        return self.control.shown()
+
     @property
     def mode(self) -> NumberMode:
         mode = self.entity_description.mode or NumberMode.AUTO

@@ -7,14 +7,15 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .api import BatteryMode, Schedule
+from .api import BatteryMode
 from .control import write_state_again
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
+from .data import HomevoltData
 from .entity import (
     HomevoltEntity,
     add_entities_as_found,
     register_device,
-    schedule_target,
+    scheduled_target,
     system_device_info,
 )
 
@@ -27,12 +28,22 @@ BATTERY_MODE = SelectEntityDescription(
 )
 
 
-class HomevoltBatteryModeSelect(HomevoltEntity[Schedule], SelectEntity):
+class HomevoltBatteryModeSelect(HomevoltEntity[HomevoltData], SelectEntity):
     """The mode of the entry in force; choosing one sends it with the current limits."""
+
+    def __init__(self, *args: Any) -> None:
+        """Create the select; it shows something new only when the entry in force changes."""
+        super().__init__(*args)
+        self.probe = self._probe
+
+    def _probe(self, _data: object) -> object:
+        entry = self.control.shown_entry()
+        return entry.mode if entry else None
 
     @property
     def current_option(self) -> str | None:
-        entry = self.target.active_entry(dt_util.utcnow()) if self.target else None
+        schedule = self.target.schedule if self.target else None
+        entry = schedule.active_entry(dt_util.utcnow()) if schedule else None
         return entry.mode.value if entry and entry.mode else None
 
     def _shown(self) -> Any:
@@ -50,7 +61,7 @@ class HomevoltBatteryModeSelect(HomevoltEntity[Schedule], SelectEntity):
 
 def _selects_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
     info = register_device(coordinator, system_device_info(coordinator))
-    return [HomevoltBatteryModeSelect(coordinator, BATTERY_MODE, info, "system", schedule_target)]
+    return [HomevoltBatteryModeSelect(coordinator, BATTERY_MODE, info, "system", scheduled_target)]
 
 
 async def async_setup_entry(

@@ -796,16 +796,19 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
     """A sensor reading one part of the system through its description."""
 
     entity_description: HomevoltSensorEntityDescription[T]
-    _shown_by_part_alone = True
 
     def __init__(self, *args: Any) -> None:
         """Create the sensor; a clamp's counters are named for what its function makes them."""
         super().__init__(*args)
+        description = self.entity_description
         target = self.target
         if isinstance(target, CtSensor):
-            key = self.entity_description.clamp_translation_keys.get(target.function)
+            key = description.clamp_translation_keys.get(target.function)
             if key is not None:
                 self._attr_translation_key = key
+        # Most sensors show their value_fn as it is: it reads the part with nothing in between.
+        plain = description.attributes_fn is None and not description.all_units
+        self.probe = description.value_fn if plain else self._probe
 
     _value: Value = None
     _attributes: dict[str, Any] | None = None
@@ -830,6 +833,11 @@ class HomevoltSensor[T](HomevoltEntity[T], SensorEntity):
             return value
         self._attributes = attributes = attributes_fn(target)
         return (value, attributes)
+
+    def _probe(self, target: T) -> object:
+        value = self._read_value(target)
+        attributes_fn = self.entity_description.attributes_fn
+        return value if attributes_fn is None else (value, attributes_fn(target))
 
     def _value_of(self, target: T) -> Value:
         return self._read_value(target)
@@ -912,6 +920,15 @@ class HomevoltTotalSensor[T](HomevoltSensor[T], RestoreSensor):
         super().__init__(*args)
         self._counter = LifetimeCounter()
         self._parts = {}
+        description = self.entity_description
+        if description.parts_fn is not None:
+            self.probe = description.parts_fn
+        elif description.source_fn is not None:
+            self.probe = self._probe_with_source
+
+    def _probe_with_source(self, target: T) -> object:
+        source_fn = self.entity_description.source_fn
+        return (self._read_value(target), source_fn(target) if source_fn else None)
 
     def _value_of(self, target: T) -> Value:
         return self._value  # worked out in _read

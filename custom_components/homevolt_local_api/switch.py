@@ -23,10 +23,17 @@ PARALLEL_UPDATES = 1
 LOCAL_MODE = SwitchEntityDescription(key="local_mode", translation_key="local_mode")
 
 
+def _local_mode(schedule: Schedule) -> bool | None:
+    return schedule.local_mode
+
+
 class HomevoltLocalModeSwitch(HomevoltEntity[Schedule], SwitchEntity):
     """Local mode, stored on the battery; shown as the battery reads it back."""
 
-    _shown_by_part_alone = True
+    def __init__(self, *args: Any) -> None:
+        """Create the switch; a new schedule that keeps local mode as it was shows nothing new."""
+        super().__init__(*args)
+        self.probe = _local_mode
 
     @property
     def is_on(self) -> bool | None:

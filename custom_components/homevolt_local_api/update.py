@@ -54,12 +54,20 @@ def _product(product_id: int) -> Callable[[HomevoltData], FirmwareUpdate | None]
     return find
 
 
+def _itself(update: FirmwareUpdate) -> FirmwareUpdate:
+    return update
+
+
 class HomevoltFirmwareUpdate(HomevoltEntity[FirmwareUpdate], UpdateEntity):
     """A product's firmware as the device reports it; no install from Home Assistant."""
 
     entity_description: HomevoltUpdateEntityDescription
     _attr_supported_features = UpdateEntityFeature.PROGRESS
-    _shown_by_part_alone = True
+
+    def __init__(self, *args: Any) -> None:
+        """Create the entity; it shows what the manifest says of its product."""
+        super().__init__(*args)
+        self.probe = _itself
 
     @property
     def installed_version(self) -> str | None:

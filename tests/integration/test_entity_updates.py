@@ -1,4 +1,4 @@
-"""How entities are called back after a poll: each part looked up once, unchanged parts skipped."""
+"""How entities are called back after a poll: each part looked up once, unchanged readings skipped."""
 
 from collections import Counter
 from dataclasses import replace
@@ -7,7 +7,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity_platform import EntityPlatform, async_get_platforms
@@ -15,6 +15,8 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.homevolt_local_api import sensor
+from custom_components.homevolt_local_api.api import BatteryModule
 from custom_components.homevolt_local_api.const import DOMAIN
 from custom_components.homevolt_local_api.entity import HomevoltEntity
 from simulator.model import Entry
@@ -53,7 +55,7 @@ def called(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return counts
 
 
-async def test_only_entities_of_changed_parts_are_called_back(
+async def test_only_entities_whose_reading_changed_are_called_back(
     hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory, called: Counter[str]
 ) -> None:
     sim = await start_sim()  # a frozen clock: the unit reads the same on every poll
@@ -70,17 +72,16 @@ async def test_only_entities_of_changed_parts_are_called_back(
     called.clear()
 
     await _tick(hass, freezer, 15)
-    assert called  # the system's entities are asked (their data is new)
-    assert not called.keys() & (unit | modules | clamps)
+    # The system's data is new, but nothing reads anything new in it: only the calendar (whose
+    # event is worked out from the clock) is asked.
+    assert called.keys() <= {"calendar.homevolt_schedule"}
 
-    # One module warms up: its unit changes with it, the other module does not.
+    # One module warms up: its unit changes with it, but only that module's reading is new.
     sim.system.units[0].modules[1].tmax += 1.5
     called.clear()
     await _tick(hass, freezer, 15)
     assert hass.states.get(MODULE_2_MAX).state == "23.0"
-    assert module_2 <= called.keys()
-    assert unit <= called.keys()
-    assert not called.keys() & (module_1 | clamps)
+    assert called.keys() & (unit | modules | clamps) == {MODULE_2_MAX}
 
 
 async def test_one_failing_entity_does_not_stop_the_others(
@@ -131,6 +132,52 @@ async def test_one_failing_entity_does_not_stop_the_others(
     assert hass.states.get(MODULE_1_MAX).state == STATE_UNAVAILABLE
     failures = [record for record in caplog.records if "Unexpected error" in record.getMessage()]
     assert len(failures) == 2
+
+
+async def test_a_reading_that_raises_stops_no_other_entity_of_its_part(
+    hass: HomeAssistant,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    failing = [False]
+
+    def max_temperature(module: BatteryModule) -> float | None:
+        if failing[0] and module.index == 0:
+            raise ZeroDivisionError
+        return module.max_temperature
+
+    # The first module's reading raises (a fault of ours): both when it is compared with the
+    # last poll's and when it is shown.
+    descriptions = tuple(
+        replace(description, value_fn=max_temperature)
+        if description.key == "max_temperature"
+        else description
+        for description in sensor.MODULE_SENSORS
+    )
+    monkeypatch.setattr(sensor, "MODULE_SENSORS", descriptions)
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    module_1_min = "sensor.homevolt_battery_module_1_minimum_cell_temperature"
+    assert hass.states.get(MODULE_1_MAX).state == "21.5"
+
+    failing[0] = True
+    for module in sim.system.units[0].modules:
+        module.tmax += 1.5
+        module.tmin += 1.5
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(MODULE_1_MAX).state == STATE_UNAVAILABLE
+    # The rest of its part, and the module after it, still show what was read.
+    assert float(hass.states.get(module_1_min).state) == sim.system.units[0].modules[0].tmin
+    assert hass.states.get(MODULE_2_MAX).state == "23.0"
+    await _tick(hass, freezer, 15)
+    failures = [record for record in caplog.records if "Unexpected error" in record.getMessage()]
+    assert len(failures) == 1
+
+    failing[0] = False
+    await _tick(hass, freezer, 15)
+    assert hass.states.get(MODULE_1_MAX).state == "23.0"
 
 
 async def test_entry_in_force_follows_the_clock_between_reads(
@@ -269,6 +316,7 @@ async def test_an_entity_failing_also_to_show_as_unavailable_stops_no_other(
     number.entity_description = replace(number.entity_description, bounds_fn=broken)  # type: ignore[call-arg]
     for module in sim.system.units[0].modules:
         module.tmax += 1.5
+    sim.system.units[0].rated_power += 1000  # the power controls' bounds: the numbers are asked
     await _tick(hass, freezer, 15)
     assert hass.states.get(MODULE_1_MAX).state == "23.0"  # in the same poll
     assert hass.states.get(MODULE_2_MAX).state == "23.0"
@@ -277,3 +325,43 @@ async def test_an_entity_failing_also_to_show_as_unavailable_stops_no_other(
     failures = [record for record in caplog.records if "Unexpected error" in record.getMessage()]
     assert len(failures) == 1
     assert number.entity_id in failures[0].getMessage()
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_a_part_failing_makes_its_entities_unavailable_also_those_reading_alike(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    sim.system.schedule = []  # nothing runs: the mode and setpoint sensors read unknown
+    await setup_entry(hass, entry_for(sim))
+    quiet = ("sensor.homevolt_battery_mode", "sensor.homevolt_power_setpoint")
+    for entity_id in quiet:
+        assert hass.states.get(entity_id).state == STATE_UNKNOWN, entity_id
+
+    # schedule.json answers nonsense: what those sensors read is unknown still, but from no
+    # schedule now: unavailable, even though the value they would show is the same.
+    sim.system.schedule_id = 42  # type: ignore[assignment]
+    await _tick(hass, freezer, 120)
+    assert hass.states.get("sensor.homevolt_state_of_charge").state != STATE_UNAVAILABLE
+    for entity_id in quiet:
+        assert hass.states.get(entity_id).state == STATE_UNAVAILABLE, entity_id
+
+    sim.system.schedule_id = "Manual Schedule"
+    await _tick(hass, freezer, 60)
+    for entity_id in quiet:
+        assert hass.states.get(entity_id).state == STATE_UNKNOWN, entity_id
+
+
+async def test_the_power_controls_follow_the_rated_power(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await start_sim()
+    await setup_entry(hass, entry_for(sim))
+    controls = ("number.homevolt_max_charge", "number.homevolt_power_setpoint")
+    for entity_id in controls:
+        assert hass.states.get(entity_id).attributes["max"] == 6000
+    # Nothing else the controls show changes: only the bounds are new.
+    sim.system.units[0].rated_power += 1000
+    await _tick(hass, freezer, 15)
+    for entity_id in controls:
+        assert hass.states.get(entity_id).attributes["max"] == 7000, entity_id

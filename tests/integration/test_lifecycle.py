@@ -646,6 +646,29 @@ async def test_unit_without_ems_data_keeps_its_counter_source(
     assert float(state(hass, entry, unit_counter)) == pytest.approx(1634.915)
 
 
+async def test_counter_read_from_another_source_with_the_same_number(
+    hass: HomeAssistant, battery: ScriptedBattery, freezer: FrozenDateTimeFactory
+) -> None:
+    payload: dict[str, Any] = load_fixture("ems_2026_cluster.json")
+    battery.payloads["/ems.json"] = payload
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    unit_counter = f"sensor:{LEADER}_unit_{FOLLOWER}_battery_discharged_energy"
+    assert float(state(hass, entry, unit_counter)) == pytest.approx(1634.915)
+
+    # The same reading, now from ems_aggregate: only where it comes from changed.
+    other = copy.deepcopy(payload)
+    follower = other["ems"][1]
+    del follower["ems_data"]["energy_produced"], follower["ems_data"]["energy_consumed"]
+    follower["ems_aggregate"] = {"imported_kwh": 1634.915, "exported_kwh": 2126.913}
+    battery.payloads["/ems.json"] = other
+    await tick(hass, freezer, POLL)
+    assert state(hass, entry, unit_counter) == STATE_UNKNOWN
+
+    battery.payloads["/ems.json"] = payload
+    await tick(hass, freezer, POLL)
+    assert float(state(hass, entry, unit_counter)) == pytest.approx(1634.915)
+
+
 async def test_counter_never_published_lower(
     hass: HomeAssistant,
     battery: ScriptedBattery,

@@ -97,6 +97,11 @@ def _leader_in_fault(payload: dict[str, Any]) -> None:
     unit["op_state_str"] = "Fault"
 
 
+def _error_text_changed(payload: dict[str, Any]) -> None:
+    # A new error text alone: the alarm count stays, the alarms sensor's attribute changes.
+    _unit(payload, LEADER)["error_str"] = "Grid lost"
+
+
 CASES: dict[str, Edit] = {
     "clamp_offline": _clamp_offline,
     "as_floats": _as_floats,
@@ -107,6 +112,7 @@ CASES: dict[str, Edit] = {
     "modules_swap_readings": _modules_swap_readings,
     "unit_renamed": _unit_renamed,
     "leader_in_fault": _leader_in_fault,
+    "error_text_changed": _error_text_changed,
 }
 
 
