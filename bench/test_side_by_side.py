@@ -314,7 +314,12 @@ REFRESH_PARTS = (
     ("  our entities' one listener (PartListeners)", "homevolt_local_api/entity.py", "_update"),
     ("    each part looked up once (find)", "homevolt_local_api/entity.py", "find"),
     (
-        "    what changed parts' entities would show (update_from)",
+        "    what each entity reads of its part, compared (probe)",
+        "homevolt_local_api/entity.py",
+        "probe",
+    ),
+    (
+        "    what the called-back entities show (update_from)",
         "homevolt_local_api/entity.py",
         "update_from",
     ),
