@@ -5,7 +5,7 @@ frequency in Hz, state of charge in %. Signs: battery + = discharging, grid + = 
 solar + = producing, house + = consuming.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import logging
@@ -1008,16 +1008,33 @@ def _device_utc_offset(sensors: list[tuple[_Obj, CtSensor]]) -> timedelta | None
 def parse_ems(data: Json, checker: Plausibility | None = None) -> EmsData:
     """Parse ems.json; `checker` remembers which fields were implausible (one per device).
 
-    Read plainly while every value is regular and nothing was implausible before; whatever
-    the plain reading does not take is read by the checked reading, which warns and refuses.
+    Read plainly while every value is regular; whatever the plain reading does not take, and
+    every unit or sensor with a field remembered as implausible, is read by the checked
+    reading, which warns, refuses, and forgets a field that reads well again.
     """
     checker = checker or Plausibility()
-    if not checker._implausible:
+    remembered = _remembered_items(checker._implausible)
+    if remembered is not None:
         try:
-            return _plain_ems(data, checker)
+            return _plain_ems(data, checker, remembered)
         except _IrregularError, OverflowError:
             pass  # read again from the start: the plain reading warned of nothing
     return _checked_ems(data, checker)
+
+
+def _remembered_items(implausible: set[str]) -> frozenset[str] | None:
+    """The units and sensors ("ems[0]", "sensors[2]") of ems.json with an implausible field.
+
+    None when a field of the answer's own (its clock) is one: then all of it is read checked.
+    """
+    items = set()
+    for name in implausible:
+        if name.startswith("ems.json."):
+            item = name.split(".", 3)[2]  # "ems.json.ems[0].ems_data.power": "ems[0]"
+            if not item.startswith(("ems[", "sensors[")):
+                return None
+            items.add(item)
+    return frozenset(items)
 
 
 def _checked_ems(data: Json, checker: Plausibility) -> EmsData:
@@ -1343,7 +1360,7 @@ def _plain_sensor(sensor: dict[str, Any]) -> CtSensor:
     )
 
 
-def _plain_ems(data: Json, checker: Plausibility) -> EmsData:
+def _plain_ems(data: Json, checker: Plausibility, remembered: frozenset[str]) -> EmsData:
     if type(data) is not dict:
         raise _IrregularError
     items = _plain_objs(data, "ems")  # every item an object before any unit is read
@@ -1351,17 +1368,21 @@ def _plain_ems(data: Json, checker: Plausibility) -> EmsData:
         raise _IrregularError
     units: dict[str, Unit] = {}
     for index, item in enumerate(items):
-        try:
-            unit = _plain_unit(item)
-        except _IrregularError, OverflowError:
-            unit = _parse_unit(_Obj(item, f"ems.json.ems[{index}]", checker))
+        unit = _plain_or_checked(
+            _plain_unit, _parse_unit, item, f"ems[{index}]", checker=checker, remembered=remembered
+        )
         units.setdefault(unit.ecu_id, unit)
-    read: list[CtSensor] = []
-    for index, item in enumerate(_plain_objs(data, "sensors")):
-        try:
-            read.append(_plain_sensor(item))
-        except _IrregularError, OverflowError:
-            read.append(_parse_sensor(_Obj(item, f"ems.json.sensors[{index}]", checker)))
+    read = [
+        _plain_or_checked(
+            _plain_sensor,
+            _parse_sensor,
+            item,
+            f"sensors[{index}]",
+            checker=checker,
+            remembered=remembered,
+        )
+        for index, item in enumerate(_plain_objs(data, "sensors"))
+    ]
     sensors: list[CtSensor] = []
     keys: set[str] = set()
     for sensor in read:
@@ -1376,6 +1397,24 @@ def _plain_ems(data: Json, checker: Plausibility) -> EmsData:
         sensors=tuple(sensors),
         device_utc_offset=_plain_utc_offset(data["sensors"], read) if read else None,
     )
+
+
+def _plain_or_checked[T](
+    plain: Callable[[dict[str, Any]], T],
+    checked: Callable[[_Obj], T],
+    item: dict[str, Any],
+    name: str,
+    *,
+    checker: Plausibility,
+    remembered: frozenset[str],
+) -> T:
+    """A unit or sensor read plainly, unless it is irregular or has an implausible field."""
+    if name not in remembered:
+        try:
+            return plain(item)
+        except _IrregularError, OverflowError:
+            pass  # the checked reading says what is wrong with it
+    return checked(_Obj(item, f"ems.json.{name}", checker))
 
 
 def _plain_utc_offset(items: list[dict[str, Any]], sensors: list[CtSensor]) -> timedelta | None:
