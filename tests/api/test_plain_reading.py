@@ -193,7 +193,7 @@ _ONE_CHANGE_OTHERS: list[Any] = [
     [1],
     [{}],
 ]
-_ONE_CHANGE_OTHERS += [["EMS_WARNING"], "2026-06-01 14:00:00", 7, _DELETE]
+_ONE_CHANGE_OTHERS += [["EMS_WARNING"], "2026-06-01 14:00:00", 0, 1, _DELETE]
 
 
 def _poll(read: Any, payload: Any, checker: Plausibility) -> tuple[str, frozenset[str]]:
