@@ -754,7 +754,7 @@ class EmsData:
 
 
 def _fields(*specs: tuple[str, float, tuple[float, float]]) -> tuple[Field, ...]:
-    """A table for _Obj.nums: each number's key, scale and range."""
+    """A table for _Obj.nums and _plain_numbers: each number's key, scale and range."""
     # Finite ranges: the plain reading relies on a comparison to refuse inf (and NaN).
     assert all(math.isfinite(low) and math.isfinite(high) for _, _, (low, high) in specs)
     return tuple((key, scale, low, high) for key, scale, (low, high) in specs)
@@ -1065,10 +1065,11 @@ def _checked_ems(data: Json, checker: Plausibility) -> EmsData:
     )
 
 
-# The plain reading: the same fields in the same order, for a poll where every value is regular
-# (the norm). It warns of nothing and refuses nothing: at the first value that is not plainly
-# right, a unit or sensor is read again by the checked reading above, and anything else odd
-# reads the whole answer again that way. So every check is the checked reading's.
+# The plain reading: the same fields, tables and results as the checked reading, for a poll in
+# which every value is regular (the norm). It warns of nothing and refuses nothing: at the first
+# value that is not plainly right, a unit or sensor is read again by the checked reading above,
+# and anything else odd reads the whole answer again that way. So every warning, every refusal
+# and every unknown value is the checked reading's.
 
 
 class _IrregularError(Exception):
@@ -1087,7 +1088,7 @@ def _plain_numbers(data: dict[str, Any], table: tuple[Field, ...]) -> list[float
         if value is None:
             found.append(None)
             continue
-        kind = value.__class__
+        kind = type(value)
         if kind is int or kind is float:
             # An integer too large for a float raises OverflowError: the checked reading's.
             number = value * scale
