@@ -5,7 +5,7 @@ frequency in Hz, state of charge in %. Signs: battery + = discharging, grid + = 
 solar + = producing, house + = consuming.
 """
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import logging
@@ -377,7 +377,7 @@ def _frequency(obj: _Obj, key: str, scale: float = 1.0) -> float | None:
     return obj.opt_num(key, scale, valid=FREQUENCY)
 
 
-def _sum(values: Iterator[float | None]) -> float | None:
+def _sum(values: Iterable[float | None]) -> float | None:
     """The sum of the values, or None when there are none or any is unknown."""
     total = 0.0
     seen = False
@@ -576,22 +576,22 @@ class EmsData:
         sensors = self._sensors(function)
         if not sensors or not all(sensor.available for sensor in sensors):
             return None
-        return _sum(iter(sensor.total_power for sensor in sensors))
+        return _sum([sensor.total_power for sensor in sensors])
 
     @property
     def rated_capacity(self) -> float | None:
         """Wh, all units."""
-        return _sum(iter(unit.rated_capacity for unit in self.units))
+        return _sum([unit.rated_capacity for unit in self.units])
 
     @property
     def rated_power(self) -> float | None:
         """W, all units."""
-        return _sum(iter(unit.rated_power for unit in self.units))
+        return _sum([unit.rated_power for unit in self.units])
 
     @property
     def usable_capacity(self) -> float | None:
         """Wh, all units."""
-        return _sum(iter(unit.usable_capacity for unit in self.units))
+        return _sum([unit.usable_capacity for unit in self.units])
 
     @property
     def state_of_health(self) -> float | None:
@@ -643,29 +643,29 @@ class EmsData:
 
     @property
     def available_charge_power(self) -> float | None:
-        return _sum(iter(unit.available_charge_power for unit in self.units))
+        return _sum([unit.available_charge_power for unit in self.units])
 
     @property
     def available_discharge_power(self) -> float | None:
-        return _sum(iter(unit.available_discharge_power for unit in self.units))
+        return _sum([unit.available_discharge_power for unit in self.units])
 
     @property
     def available_charge_energy(self) -> float | None:
-        return _sum(iter(unit.available_charge_energy for unit in self.units))
+        return _sum([unit.available_charge_energy for unit in self.units])
 
     @property
     def available_discharge_energy(self) -> float | None:
-        return _sum(iter(unit.available_discharge_energy for unit in self.units))
+        return _sum([unit.available_discharge_energy for unit in self.units])
 
     @property
     def battery_charged_energy(self) -> float | None:
         """kWh, all units."""
-        return _sum(iter(unit.charged_energy for unit in self.units))
+        return _sum([unit.charged_energy for unit in self.units])
 
     @property
     def battery_discharged_energy(self) -> float | None:
         """kWh, all units."""
-        return _sum(iter(unit.discharged_energy for unit in self.units))
+        return _sum([unit.discharged_energy for unit in self.units])
 
     @property
     def has_grid_sensor(self) -> bool:
@@ -721,9 +721,7 @@ class EmsData:
     def _sensor_energy(self, function: SensorFunction, *, imported: bool) -> float | None:
         sensors = self._sensors(function)
         return _sum(
-            iter(
-                sensor.energy_imported if imported else sensor.energy_exported for sensor in sensors
-            )
+            [sensor.energy_imported if imported else sensor.energy_exported for sensor in sensors]
         )
 
     @property
