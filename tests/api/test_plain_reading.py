@@ -43,27 +43,10 @@ BODIES: dict[str, Any] = {
 }
 
 # Values at and just past the ranges' edges in the device's units (centi-%, mHz, 0.1 °C, ...).
-EDGES: list[int] = [
-    0,
-    1,
-    -1,
-    45,
-    65,
-    100,
-    101,
-    150,
-    151,
-    1000,
-    1001,
-    1500,
-    1501,
-    10000,
-    10001,
-    45000,
-]
-EDGES += [65000, 65001, 100_000, 150_000, 150_001, 1_000_000, 1_000_001, 10**9, 10**12]
-EDGES += [10**12 + 1, 2**53, 2**53 + 1, 10**400, 946_684_800, 7_258_118_400, 7_258_118_401]
-EDGES += [-50, -500, -501, -200, -2000, -1_000_000, -1_000_001, -(2**53) - 1]
+EDGES: list[int] = [0, 1, -1, 45, 65, 100, 101, 150, 151, 1000, 1001, 1500, 1501, 10000, 10001]
+EDGES += [45000, 65000, 65001, 100_000, 150_000, 150_001, 1_000_000, 1_000_001, 10**9, 10**12]
+EDGES += [10**12 + 1, 2**53, 2**53 + 1, 10**400, 946_684_800, 7_258_118_400, 7_258_118_401, -50]
+EDGES += [-500, -501, -200, -2000, -1_000_000, -1_000_001, -(2**53) - 1]
 
 NUMBERS = st.one_of(
     st.sampled_from(EDGES),
@@ -166,33 +149,12 @@ def test_plain_reading_agrees_with_checked_reading(data: st.DataObject) -> None:
 
 _DELETE = object()
 # Just past each kind of range (in the device's units), and the values no range takes.
-_ONE_CHANGE_NUMBERS: list[Any] = [
-    0,
-    -1,
-    101,
-    151,
-    1001,
-    1501,
-    10001,
-    65001,
-    150_001,
-    1_000_001,
-    10**12 + 1,
-]
+_ONE_CHANGE_NUMBERS: list[Any] = [0, -1, 101, 151, 1001, 1501, 10001, 65001, 150_001]
+_ONE_CHANGE_NUMBERS += [1_000_001, 10**12 + 1]
 _ONE_CHANGE_NUMBERS += [-501, -2001, -1_000_001, 2**53 + 1, 10**400, 7_258_118_401, 0.5, -0.0]
 _ONE_CHANGE_NUMBERS += [271.0, 1e308, float("nan"), float("inf")]
-_ONE_CHANGE_OTHERS: list[Any] = [
-    None,
-    True,
-    "",
-    "Fault",
-    "grid",
-    "0x34D9B843CA48",
-    [],
-    {},
-    [1],
-    [{}],
-]
+_ONE_CHANGE_OTHERS: list[Any] = [None, True, "", "Fault", "grid", "0x34D9B843CA48", [], {}]
+_ONE_CHANGE_OTHERS += [[1], [{}]]
 _ONE_CHANGE_OTHERS += [["EMS_WARNING"], "2026-06-01 14:00:00", 0, 1, _DELETE]
 
 
