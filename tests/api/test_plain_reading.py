@@ -41,6 +41,9 @@ BODIES: dict[str, Any] = {
         for firmware in ("2025", "2026")
     },
 }
+# A clamp listed twice is one clamp.
+BODIES["clamp listed twice"] = copy.deepcopy(BODIES["documented cluster"])
+BODIES["clamp listed twice"]["sensors"].append(BODIES["documented cluster"]["sensors"][0])
 
 # Values at and just past the ranges' edges in the device's units (centi-%, mHz, 0.1 °C, ...).
 EDGES: list[int] = [0, 1, -1, 45, 65, 100, 101, 150, 151, 1000, 1001, 1500, 1501, 10000, 10001]
