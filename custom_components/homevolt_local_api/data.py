@@ -110,7 +110,7 @@ def keep_unchanged(before: EmsData, ems: EmsData) -> EmsData:
     units = tuple(_same_unit(old_units.get(unit.ecu_id), unit) for unit in ems.units)
     old_sensors = {(sensor.function, sensor.euid): sensor for sensor in before.sensors}
     sensors = tuple(
-        old if (old := old_sensors.get((sensor.function, sensor.euid))) == sensor else sensor
+        _same_sensor(old_sensors.get((sensor.function, sensor.euid)), sensor)
         for sensor in ems.sensors
     )
     if _all_same(units, ems.units) and _all_same(sensors, ems.sensors):
@@ -122,10 +122,18 @@ def _all_same[T](kept: tuple[T, ...], read: tuple[T, ...]) -> bool:
     return all(map(operator.is_, kept, read, strict=True))
 
 
+def _same_sensor(before: CtSensor | None, sensor: CtSensor) -> CtSensor:
+    # A clamp's reading carries its time: when that moved, nothing else needs comparing.
+    if before is None or before.timestamp != sensor.timestamp or before != sensor:
+        return sensor
+    return before
+
+
 def _same_unit(before: Unit | None, unit: Unit) -> Unit:
     if before is None:
         return unit
-    if before == unit:
+    # Power moves at almost every poll: compared first, it spares comparing the rest.
+    if before.power == unit.power and before == unit:
         return before
     old = before.modules
     modules = tuple(

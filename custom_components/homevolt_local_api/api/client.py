@@ -548,8 +548,6 @@ async def _read_body(response: aiohttp.ClientResponse, path: str) -> bytes:
 _NOT_STRUCTURE = bytes(code for code in range(256) if code not in b'[]{}"')
 # A string's quotes with what is left between them (brackets that were part of its text).
 _STRING = re.compile(rb'"[^"]*"')
-# A list or object with nothing left inside it.
-_INNERMOST = re.compile(rb"\[\]|\{\}")
 
 
 def _deeper_than(text: str, levels: int) -> bool:
@@ -559,8 +557,10 @@ def _deeper_than(text: str, levels: int) -> bool:
     brackets and quotes, then the strings; each pass then removes the innermost empty pairs of
     what is left, so the number of passes that empties it is the depth.
     """
-    # Escapes pair off from the left, so removing backslash pairs first leaves `\"` exact.
-    skeleton = text.encode("utf-8", "surrogatepass").replace(b"\\\\", b"").replace(b'\\"', b"")
+    skeleton = text.encode("utf-8", "surrogatepass")
+    if b"\\" in skeleton:
+        # Escapes pair off from the left, so removing backslash pairs first leaves `\"` exact.
+        skeleton = skeleton.replace(b"\\\\", b"").replace(b'\\"', b"")
     skeleton = skeleton.translate(None, _NOT_STRUCTURE)
     # Two quotes side by side end one string and start the next, or are an empty string:
     # dropping them keeps every string's text between a pair of quotes.
@@ -570,7 +570,8 @@ def _deeper_than(text: str, levels: int) -> bool:
     for _ in range(levels):
         if not skeleton:
             return False
-        skeleton = _INNERMOST.sub(b"", skeleton)
+        # Every empty pair at once: marked first, so that removing one cannot join another.
+        skeleton = skeleton.replace(b"[]", b"-").replace(b"{}", b"-").replace(b"-", b"")
     return bool(skeleton)
 
 

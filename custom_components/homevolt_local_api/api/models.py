@@ -5,12 +5,13 @@ frequency in Hz, state of charge in %. Signs: battery + = discharging, grid + = 
 solar + = producing, house + = consuming.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import logging
 import math
 import re
+from typing import Any
 
 from .const import (
     LOCAL_SCHEDULE_ID,
@@ -376,7 +377,7 @@ def _frequency(obj: _Obj, key: str, scale: float = 1.0) -> float | None:
     return obj.opt_num(key, scale, valid=FREQUENCY)
 
 
-def _sum(values: Iterator[float | None]) -> float | None:
+def _sum(values: Iterable[float | None]) -> float | None:
     """The sum of the values, or None when there are none or any is unknown."""
     total = 0.0
     seen = False
@@ -575,22 +576,22 @@ class EmsData:
         sensors = self._sensors(function)
         if not sensors or not all(sensor.available for sensor in sensors):
             return None
-        return _sum(iter(sensor.total_power for sensor in sensors))
+        return _sum([sensor.total_power for sensor in sensors])
 
     @property
     def rated_capacity(self) -> float | None:
         """Wh, all units."""
-        return _sum(iter(unit.rated_capacity for unit in self.units))
+        return _sum([unit.rated_capacity for unit in self.units])
 
     @property
     def rated_power(self) -> float | None:
         """W, all units."""
-        return _sum(iter(unit.rated_power for unit in self.units))
+        return _sum([unit.rated_power for unit in self.units])
 
     @property
     def usable_capacity(self) -> float | None:
         """Wh, all units."""
-        return _sum(iter(unit.usable_capacity for unit in self.units))
+        return _sum([unit.usable_capacity for unit in self.units])
 
     @property
     def state_of_health(self) -> float | None:
@@ -642,29 +643,29 @@ class EmsData:
 
     @property
     def available_charge_power(self) -> float | None:
-        return _sum(iter(unit.available_charge_power for unit in self.units))
+        return _sum([unit.available_charge_power for unit in self.units])
 
     @property
     def available_discharge_power(self) -> float | None:
-        return _sum(iter(unit.available_discharge_power for unit in self.units))
+        return _sum([unit.available_discharge_power for unit in self.units])
 
     @property
     def available_charge_energy(self) -> float | None:
-        return _sum(iter(unit.available_charge_energy for unit in self.units))
+        return _sum([unit.available_charge_energy for unit in self.units])
 
     @property
     def available_discharge_energy(self) -> float | None:
-        return _sum(iter(unit.available_discharge_energy for unit in self.units))
+        return _sum([unit.available_discharge_energy for unit in self.units])
 
     @property
     def battery_charged_energy(self) -> float | None:
         """kWh, all units."""
-        return _sum(iter(unit.charged_energy for unit in self.units))
+        return _sum([unit.charged_energy for unit in self.units])
 
     @property
     def battery_discharged_energy(self) -> float | None:
         """kWh, all units."""
-        return _sum(iter(unit.discharged_energy for unit in self.units))
+        return _sum([unit.discharged_energy for unit in self.units])
 
     @property
     def has_grid_sensor(self) -> bool:
@@ -720,9 +721,7 @@ class EmsData:
     def _sensor_energy(self, function: SensorFunction, *, imported: bool) -> float | None:
         sensors = self._sensors(function)
         return _sum(
-            iter(
-                sensor.energy_imported if imported else sensor.energy_exported for sensor in sensors
-            )
+            [sensor.energy_imported if imported else sensor.energy_exported for sensor in sensors]
         )
 
     @property
@@ -753,7 +752,9 @@ class EmsData:
 
 
 def _fields(*specs: tuple[str, float, tuple[float, float]]) -> tuple[Field, ...]:
-    """A table for _Obj.nums: each number's key, scale and range."""
+    """A table for _Obj.nums and _plain_numbers: each number's key, scale and range."""
+    # Finite ranges: the plain reading relies on a comparison to refuse inf (and NaN).
+    assert all(math.isfinite(low) and math.isfinite(high) for _, _, (low, high) in specs)
     return tuple((key, scale, low, high) for key, scale, (low, high) in specs)
 
 
@@ -781,6 +782,16 @@ _PHASE = _fields(
 )
 _SENSOR_RADIO = _fields(("rssi", 1.0, SIGNAL), ("average_rssi", 1.0, SIGNAL), ("pdr", 1.0, PERCENT))
 _SENSOR_ENERGY = _fields(("energy_imported", 1.0, COUNTER), ("energy_exported", 1.0, COUNTER))
+# The plain reading's tables: the same keys, scales and ranges, several read at once.
+_UNIT_RATINGS = _fields(("rated_power", 1.0, UNIT_POWER), ("rated_capacity", 1.0, UNIT_CAPACITY))
+_MODULE_RATING = _fields(("rated_cap", 1.0, UNIT_CAPACITY))
+_UNIT_FREQUENCY = _fields(("frequency", 0.001, FREQUENCY))
+_SENSOR_FREQUENCY = _fields(("frequency", 1.0, FREQUENCY))
+_SENSOR_READINGS = (
+    *_SENSOR_RADIO,
+    *_fields(("total_power", 1.0, CLAMP_POWER)),
+    *_SENSOR_ENERGY,
+)
 
 
 def _parse_voltages(obj: _Obj | None) -> Voltages | None:
@@ -993,8 +1004,40 @@ def _device_utc_offset(sensors: list[tuple[_Obj, CtSensor]]) -> timedelta | None
 
 
 def parse_ems(data: Json, checker: Plausibility | None = None) -> EmsData:
-    """Parse ems.json; `checker` remembers which fields were implausible (one per device)."""
-    root = _Obj(data, "ems.json", checker or Plausibility())
+    """Parse ems.json; `checker` remembers which fields were implausible (one per device).
+
+    Read plainly while every value is regular; whatever the plain reading does not take, and
+    every unit or sensor with a field remembered as implausible, is read by the checked
+    reading, which warns, refuses, and forgets a field that reads well again.
+    """
+    checker = checker or Plausibility()
+    remembered = _remembered_items(checker._implausible)
+    if remembered is not None:
+        try:
+            return _plain_ems(data, checker, remembered)
+        except _IrregularError, OverflowError:
+            pass  # read again from the start: the plain reading warned of nothing
+    return _checked_ems(data, checker)
+
+
+def _remembered_items(implausible: set[str]) -> frozenset[str] | None:
+    """The units and sensors ("ems[0]", "sensors[2]") of ems.json with an implausible field.
+
+    None when a field of the answer's own (its clock) is one: then all of it is read checked.
+    """
+    items = set()
+    for name in implausible:
+        if name.startswith("ems.json."):
+            item = name.split(".", 3)[2]  # "ems.json.ems[0].ems_data.power": "ems[0]"
+            if not item.startswith(("ems[", "sensors[")):
+                return None
+            items.add(item)
+    return frozenset(items)
+
+
+def _checked_ems(data: Json, checker: Plausibility) -> EmsData:
+    """ems.json read field by field, each value checked, warned about or refused."""
+    root = _Obj(data, "ems.json", checker)
     # A unit or clamp listed twice (also in two id forms) is one: counted twice, it would double
     # every total and give its entities the same unique ids.
     units: dict[str, Unit] = {}
@@ -1018,6 +1061,377 @@ def parse_ems(data: Json, checker: Plausibility | None = None) -> EmsData:
         sensors=tuple(parsed),
         device_utc_offset=_device_utc_offset(sensors),
     )
+
+
+# The plain reading: the same fields, tables and results as the checked reading, for a poll in
+# which every value is regular (the norm). It warns of nothing and refuses nothing: at the first
+# value that is not plainly right, a unit or sensor is read again by the checked reading above,
+# and anything else odd reads the whole answer again that way. So every warning, every refusal
+# and every unknown value is the checked reading's.
+
+
+class _IrregularError(Exception):
+    """A value the plain reading does not take: the checked reading decides what it means."""
+
+
+_WHOLE_LOW, _WHOLE_HIGH = WHOLE
+_CYCLES_LOW, _CYCLES_HIGH = CYCLES
+
+
+def _plain_numbers(data: dict[str, Any], table: tuple[Field, ...]) -> list[float | None]:
+    """Each number of the table, scaled; None when missing. Exact JSON types only (not bool)."""
+    found: list[float | None] = []
+    for key, scale, low, high in table:
+        value = data.get(key)
+        if value is None:
+            found.append(None)
+            continue
+        kind = type(value)
+        if kind is int or kind is float:
+            # An integer too large for a float raises OverflowError: the checked reading's.
+            number = value * scale
+            if low <= number <= high:  # finite ranges (see _fields): NaN and inf fall out
+                found.append(number + 0.0)  # -0.0 reads as 0, never "-0"
+                continue
+        raise _IrregularError
+    return found
+
+
+def _plain_text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None or type(value) is str:
+        return value
+    raise _IrregularError
+
+
+def _plain_id(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None or type(value) is str:
+        return value
+    if type(value) is int:
+        return str(value)
+    raise _IrregularError
+
+
+def _plain_whole(data: dict[str, Any], key: str, low: int, high: int) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    # An int within ±2**53 is exactly the float the checked reading compares.
+    if type(value) is int and low <= value <= high:
+        return value
+    raise _IrregularError
+
+
+def _plain_texts(data: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if type(value) is str:
+        return (value,) if value else ()
+    if type(value) is list:
+        for item in value:
+            if type(item) is not str:
+                raise _IrregularError
+        return tuple(value)
+    raise _IrregularError
+
+
+def _plain_obj(data: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = data.get(key)
+    if value is None or type(value) is dict:
+        return value
+    raise _IrregularError
+
+
+def _plain_objs(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = data.get(key)
+    if value is None:
+        return []
+    if type(value) is list:
+        for item in value:
+            if type(item) is not dict:
+                raise _IrregularError
+        return value
+    raise _IrregularError
+
+
+def _plain_frequency(data: dict[str, Any], table: tuple[Field, ...]) -> float | None:
+    value = data.get(table[0][0])
+    if value == 0 and (type(value) is int or type(value) is float):
+        return None  # what firmware sends when it does not measure it
+    return _plain_numbers(data, table)[0]
+
+
+def _plain_timestamp(data: dict[str, Any], key: str) -> datetime | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if type(value) is int or type(value) is float:
+        number = value + 0.0  # a float, as the checked reading compares it
+        if number == 0:
+            return None
+        seconds = number / 1000 if abs(number) >= _MS_THRESHOLD else number
+        if _FIRST_SECOND <= seconds <= _LAST_SECOND:
+            return datetime.fromtimestamp(seconds, UTC)
+    raise _IrregularError
+
+
+def _plain_voltages(data: dict[str, Any]) -> Voltages:
+    l1, l2, l3, l1_l2, l2_l3, l3_l1 = _plain_numbers(data, _VOLTAGES)
+    return Voltages(l1=l1, l2=l2, l3=l3, l1_l2=l1_l2, l2_l3=l2_l3, l3_l1=l3_l1)
+
+
+def _plain_modules(unit: dict[str, Any]) -> tuple[BatteryModule, ...]:
+    infos = _plain_objs(unit, "bms_info")
+    infos_by_id = {_plain_whole(info, "id", _WHOLE_LOW, _WHOLE_HIGH): info for info in infos}
+    datas = _plain_objs(unit, "bms_data")
+    paired = len(datas) == len(infos) and None not in infos_by_id and len(infos_by_id) == len(infos)
+    modules = []
+    for position, data in enumerate(datas):
+        info: dict[str, Any] | None
+        if paired:
+            info = infos[position]
+            index: int = info["id"]  # read above: a whole number
+        else:
+            index = position
+            info = infos_by_id.get(index)
+            if info is None and index < len(infos):
+                info = infos[index]
+        if info is None:
+            serial_number = firmware = battery_type = None
+            rated_capacity = None
+        else:
+            serial_number = _plain_id(info, "serial_number")
+            firmware = _plain_text(info, "fw_version")
+            battery_type = _plain_text(info, "battery_type_str")
+            rated_capacity = _plain_numbers(info, _MODULE_RATING)[0]
+        state_of_charge, energy_available = _plain_numbers(data, _MODULE_CHARGE)
+        cycle_count = _plain_whole(data, "cycle_count", _CYCLES_LOW, _CYCLES_HIGH)
+        state = _plain_text(data, "state_str")
+        alarms = _plain_texts(data, "alarm_str")
+        min_temperature, max_temperature = _plain_numbers(data, _MODULE_TEMPERATURES)
+        modules.append(
+            BatteryModule(
+                index=index,
+                serial_number=serial_number,
+                firmware=firmware,
+                battery_type=battery_type,
+                rated_capacity=rated_capacity,
+                state_of_charge=state_of_charge,
+                energy_available=energy_available,
+                cycle_count=cycle_count,
+                state=state,
+                alarms=alarms,
+                min_temperature=min_temperature,
+                max_temperature=max_temperature,
+            )
+        )
+    return tuple(modules)
+
+
+def _plain_unit(unit: dict[str, Any]) -> Unit:
+    info = _plain_obj(unit, "ems_info")
+    inverter = _plain_obj(unit, "inv_info")
+    data = unit.get("ems_data")
+    if type(data) is not dict:
+        raise _IrregularError  # a unit in fault may leave it out: the checked reading knows
+    error_code = _plain_whole(unit, "error", _WHOLE_LOW, _WHOLE_HIGH)
+    operating_state = _plain_text(unit, "op_state_str")
+    system_state = _plain_text(data, "state_str")
+    faulted = (
+        bool(error_code)
+        or (operating_state or "").lower() == "fault"
+        or (system_state or "").lower() == "fault"
+    )
+    prediction = _plain_obj(unit, "ems_prediction")
+    aggregate = _plain_obj(unit, "ems_aggregate")
+    host = _plain_text(unit, "ecu_host") or None
+    # Counters as the checked reading chooses them (see _parse_unit).
+    discharged, charged = _plain_numbers(data, _UNIT_COUNTERS)
+    source = "ems_data" if discharged is not None or charged is not None else None
+    if source is None and aggregate is not None and not faulted:
+        discharged, charged = _plain_numbers(aggregate, _AGGREGATE_COUNTERS)
+        source = "ems_aggregate" if discharged is not None or charged is not None else None
+    if info is None:
+        rated_power = rated_capacity = None
+        model = firmware = None
+    else:
+        rated_power, rated_capacity = _plain_numbers(info, _UNIT_RATINGS)
+        model = _plain_text(info, "model")
+        firmware = _plain_text(info, "fw_version")
+    limit = POWER_MARGIN * (rated_power or UNIT_POWER[1])
+    ecu_id = unit.get("ecu_id")
+    # Text or a number that is not negative: a negative one is the checked reading's.
+    if not ((type(ecu_id) is int and ecu_id >= 0) or (type(ecu_id) is str and ecu_id)):
+        raise _IrregularError
+    ecu_id = normalize_ecu_id(ecu_id)
+    if inverter is None:
+        inverter_serial_number = inverter_firmware = None
+    else:
+        inverter_serial_number = _plain_id(inverter, "serial_number")
+        inverter_firmware = _plain_text(inverter, "fw_version")
+    state_of_charge, power = _plain_numbers(
+        data, (("soc_avg", 0.01, *SOC), ("power", 1.0, -limit, limit))
+    )
+    if not faulted and (state_of_charge is None or power is None):
+        raise _IrregularError  # a running unit always reports them
+    if prediction is None:
+        charge_power = discharge_power = charge_energy = discharge_energy = None
+    else:
+        charge_power, discharge_power, charge_energy, discharge_energy = _plain_numbers(
+            prediction,
+            (
+                ("avail_ch_pwr", 1.0, 0.0, limit),
+                ("avail_di_pwr", 1.0, 0.0, limit),
+                *_PREDICTED_ENERGY,
+            ),
+        )
+    voltages = _plain_obj(unit, "ems_voltage")
+    temperature, usable_capacity = _plain_numbers(data, _UNIT_READINGS)
+    return Unit(
+        ecu_id=ecu_id,
+        host=host,
+        is_leader=host is None and unit.get("peer") is None,
+        model=model,
+        firmware=firmware,
+        inverter_serial_number=inverter_serial_number,
+        inverter_firmware=inverter_firmware,
+        error_code=error_code,
+        error_text=_plain_text(unit, "error_str"),
+        operating_state=operating_state,
+        system_state=system_state,
+        info=_plain_texts(data, "info_str"),
+        warnings=_plain_texts(data, "warning_str"),
+        alarms=_plain_texts(data, "alarm_str"),
+        rated_capacity=rated_capacity,
+        rated_power=rated_power,
+        state_of_charge=state_of_charge,
+        power=power,
+        frequency=_plain_frequency(data, _UNIT_FREQUENCY),
+        temperature=temperature,
+        usable_capacity=usable_capacity,
+        discharged_energy=discharged,
+        charged_energy=charged,
+        counter_source=source,
+        available_charge_power=charge_power,
+        available_discharge_power=discharge_power,
+        available_charge_energy=charge_energy,
+        available_discharge_energy=discharge_energy,
+        voltages=None if voltages is None else _plain_voltages(voltages),
+        modules=_plain_modules(unit),
+    )
+
+
+def _plain_sensor(sensor: dict[str, Any]) -> CtSensor:
+    function = _plain_text(sensor, "function") or _plain_text(sensor, "type")
+    phases = []
+    for phase in _plain_objs(sensor, "phase"):
+        voltage, current, power, power_factor = _plain_numbers(phase, _PHASE)
+        phases.append(
+            Phase(voltage=voltage, current=current, power=power, power_factor=power_factor)
+        )
+    available = sensor.get("available")
+    if available is not None and available is not True and available is not False:
+        # 0 and 1 read as booleans; anything else is the checked reading's to refuse.
+        if type(available) is not int or available not in (0, 1):
+            raise _IrregularError
+        available = bool(available)
+    rssi, average_rssi, packet_delivery, total_power, energy_imported, energy_exported = (
+        _plain_numbers(sensor, _SENSOR_READINGS)
+    )
+    if total_power is None:
+        raise _IrregularError  # every sensor reports it
+    return CtSensor(
+        function=_function(function),
+        euid=_plain_id(sensor, "euid") or "",
+        node_id=_plain_whole(sensor, "node_id", _WHOLE_LOW, _WHOLE_HIGH),
+        available=available is not False,
+        rssi=rssi,
+        average_rssi=average_rssi,
+        packet_delivery=packet_delivery,
+        phases=tuple(phases),
+        frequency=_plain_frequency(sensor, _SENSOR_FREQUENCY),
+        total_power=total_power,
+        energy_imported=energy_imported,
+        energy_exported=energy_exported,
+        timestamp=_plain_timestamp(sensor, "timestamp"),
+    )
+
+
+def _plain_ems(data: Json, checker: Plausibility, remembered: frozenset[str]) -> EmsData:
+    if type(data) is not dict:
+        raise _IrregularError
+    items = _plain_objs(data, "ems")  # every item an object before any unit is read
+    if not items:
+        raise _IrregularError
+    units: dict[str, Unit] = {}
+    for index, item in enumerate(items):
+        unit = _plain_or_checked(
+            _plain_unit, _parse_unit, item, f"ems[{index}]", checker=checker, remembered=remembered
+        )
+        units.setdefault(unit.ecu_id, unit)
+    read = [
+        _plain_or_checked(
+            _plain_sensor,
+            _parse_sensor,
+            item,
+            f"sensors[{index}]",
+            checker=checker,
+            remembered=remembered,
+        )
+        for index, item in enumerate(_plain_objs(data, "sensors"))
+    ]
+    sensors: list[CtSensor] = []
+    keys: set[str] = set()
+    for sensor in read:
+        if sensor.is_empty_slot:
+            sensors.append(sensor)
+        elif (key := sensor.key) not in keys:
+            keys.add(key)
+            sensors.append(sensor)
+    return EmsData(
+        timestamp=_plain_timestamp(data, "ts"),
+        units=tuple(units.values()),
+        sensors=tuple(sensors),
+        device_utc_offset=_plain_utc_offset(data["sensors"], read) if read else None,
+    )
+
+
+def _plain_or_checked[T](
+    plain: Callable[[dict[str, Any]], T],
+    checked: Callable[[_Obj], T],
+    item: dict[str, Any],
+    name: str,
+    *,
+    checker: Plausibility,
+    remembered: frozenset[str],
+) -> T:
+    """A unit or sensor read plainly, unless it is irregular or has an implausible field."""
+    if name not in remembered:
+        try:
+            return plain(item)
+        except _IrregularError, OverflowError:
+            pass  # the checked reading says what is wrong with it
+    return checked(_Obj(item, f"ems.json.{name}", checker))
+
+
+def _plain_utc_offset(items: list[dict[str, Any]], sensors: list[CtSensor]) -> timedelta | None:
+    """_device_utc_offset on plain objects."""
+    for item, parsed in zip(items, sensors, strict=True):
+        text = _plain_text(item, "timestamp_str")
+        moment = parsed.timestamp
+        if not text or moment is None:
+            continue
+        try:
+            local = datetime.fromisoformat(text.replace(" ", "T"))
+        except ValueError:
+            continue
+        offset = local.replace(tzinfo=UTC) - moment
+        quarters = round(offset.total_seconds() / 900)
+        if abs(quarters) <= 14 * 4:
+            return timedelta(minutes=15 * quarters)
+    return None
 
 
 # --------------------------------------------------------------------------------------------
