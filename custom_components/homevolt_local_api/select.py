@@ -5,7 +5,6 @@ from typing import Any
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.util import dt as dt_util
 
 from .api import BatteryMode
 from .control import write_state_again
@@ -42,9 +41,12 @@ class HomevoltBatteryModeSelect(HomevoltEntity[HomevoltData], SelectEntity):
 
     @property
     def current_option(self) -> str | None:
-        schedule = self.target.schedule if self.target else None
-        entry = schedule.active_entry(dt_util.utcnow()) if schedule else None
-        return entry.mode.value if entry and entry.mode else None
+        # The current data's entry in force, as the probe reads it: a state written while the
+        # select is passed by (a refused choice, a renamed device) must not use an older schedule.
+        if self.target is None:
+            return None
+        mode = self.control.current_mode()
+        return mode.value if mode else None
 
     def _shown(self) -> Any:
         return self.current_option
