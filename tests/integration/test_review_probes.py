@@ -5,22 +5,32 @@ from the probe alone: also when its state is written for another reason (a refus
 owner renaming its device), and whatever single value of a real answer changes.
 """
 
+import copy
 from datetime import timedelta
+import os
+import random
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 
+from custom_components.homevolt_local_api.api import normalize_ecu_id
 from tests.conftest import load_fixture
+from tests.integration.conftest import follow_up
 from tests.integration.test_lifecycle import (
     LEADER,
+    MARTINWELEN,
     POLL,
     ScriptedBattery,
     battery,  # noqa: F401 - the scripted battery fixture
+    capture,
+    entities,
     entry_for,
     set_up,
     tick,
@@ -80,3 +90,237 @@ async def test_the_mode_select_never_shows_a_schedule_it_was_passed_by_with(
     assert hass.states.get(SELECT).state == "inverter_charge"
     await tick(hass, freezer, POLL)
     assert hass.states.get(SELECT).state == "inverter_charge"
+
+
+# --------------------------------------------------------------------------------------------
+# Any single change of a real answer: a long-running entry shows what a fresh one shows.
+
+# Lifetime counters are never published lower, by design (a fresh entry would show a lower
+# reading): they keep their values, the rest of the answer changes.
+COUNTERS = frozenset(
+    {
+        "energy_produced",
+        "energy_consumed",
+        "imported_kwh",
+        "exported_kwh",
+        "energy_imported",
+        "energy_exported",
+        "cycle_count",
+        # A product's id is which firmware entity it is: a new one is named beside the old.
+        "product_id",
+    }
+)
+# How long after a change each answer is read again (its polling tier, and a second).
+READ_AFTER = {
+    "/ems.json": POLL,
+    "/schedule.json": timedelta(minutes=2, seconds=1),
+    "/status.json": timedelta(minutes=5, seconds=1),
+    "/ota_manifest.json": timedelta(minutes=30, seconds=1),
+    "/params.json": timedelta(hours=6, seconds=1),
+}
+ABSENT = "absent"
+ROUNDS = int(os.environ.get("HOMEVOLT_PROBE_ROUNDS", "30"))
+
+
+def _schedule(now: int) -> dict[str, Any]:
+    """A local schedule with an entry in force and the next ones within the test's hours."""
+    limits = {"setpoint": 3000, "max_charge": 4000, "import_limit": 9000, "export_limit": 5000}
+    return {
+        "local_mode": True,
+        "schedule_id": "Manual Schedule",
+        "schedule": [
+            {
+                "id": 1,
+                "from": now - 600,
+                "to": now + 3 * 3600,
+                "type": 1,
+                "min": 20,
+                "max": 90,
+                "params": dict(limits),
+            },
+            {
+                "id": 2,
+                "from": now + 3 * 3600,
+                "to": now + 9 * 3600,
+                "type": 5,
+                "min": 10,
+                "params": {**limits, "setpoint": -2000},
+            },
+            {
+                "id": 3,
+                "from": now + 9 * 3600,
+                "to": now + 30 * 3600,
+                "type": 2,
+                "params": {"setpoint": 2500},
+            },
+        ],
+    }
+
+
+def _answers(ems: dict[str, Any], now: int) -> dict[str, Any]:
+    params = load_fixture("params_doc.json")
+    params.append(
+        {"name": "battery_min_soc", "type": "int", "value": [15], "default": [10], "help": "%"}
+    )
+    return {
+        "/ems.json": ems,
+        "/status.json": load_fixture("status_2026.json"),
+        "/schedule.json": _schedule(now),
+        "/params.json": params,
+        "/ota_manifest.json": load_fixture("ota_manifest_doc.json"),
+    }
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every value's place in an answer (objects and lists too), counters left out."""
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key not in COUNTERS:
+                found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+def _changed(rng: random.Random, old: Any) -> Any:
+    """Another value in the same place: mostly of the same kind, sometimes anything at all."""
+    if isinstance(old, bool):
+        return rng.choice([not old, int(not old), int(old), None, "true"])
+    if isinstance(old, int | float):
+        return rng.choice(
+            [
+                old + rng.choice([1, -1, 7, 0.5]),
+                old * 2,
+                -old,
+                0,
+                float(old) if isinstance(old, int) else int(old),
+                10**9,
+                -(10**9),
+                None,
+                "12",
+                True,
+            ]
+        )
+    if isinstance(old, str):
+        return rng.choice(["", "Fault", "fault", "idle", "charging", old.upper(), old + "x", 0])
+    if isinstance(old, list):
+        return rng.choice([old[1:], old[:1] * 2 + old[1:], [], old[::-1], None])
+    if isinstance(old, dict):
+        return rng.choice([{}, None, {**old, "extra": 1}])
+    return rng.choice([0, "x", None])
+
+
+def _one_change(rng: random.Random, answers: dict[str, Any]) -> tuple[str, str]:
+    """Change one value of one answer in place; what was changed."""
+    path = rng.choice(
+        ["/ems.json"] * 6
+        + ["/schedule.json"] * 2
+        + ["/status.json", "/ota_manifest.json"]
+        + (["/params.json"] if rng.random() < 0.3 else [])
+    )
+    payload = answers[path]
+    where = rng.choice(_paths(payload))
+    parent = payload
+    for step in where[:-1]:
+        parent = parent[step]
+    if rng.random() < 0.15:
+        del parent[where[-1]]
+        return path, f"{where} deleted"
+    parent[where[-1]] = _changed(rng, parent[where[-1]])
+    return path, f"{where} = {parent[where[-1]]!r}"
+
+
+def _states(hass: HomeAssistant, entry: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for unique_id, entity_id in entities(hass, entry).items():
+        # The boot time follows the clock against a standing uptime; the calendar has no probe
+        # and an entry without a start is drawn from when it was first seen.
+        if unique_id.endswith("_boot_time") or unique_id.startswith("calendar:"):
+            continue
+        state = hass.states.get(entity_id)
+        if state is None or state.attributes.get("restored"):  # registered, not added
+            found[unique_id] = ABSENT
+        elif state.state == STATE_UNAVAILABLE:
+            found[unique_id] = None
+        else:
+            found[unique_id] = (state.state, dict(state.attributes))
+    return found
+
+
+def _differs(polled: Any, fresh: Any) -> bool:
+    """Whether the long-running entry shows something a fresh one does not."""
+    if polled in (None, ABSENT) and fresh in (None, ABSENT):
+        return False  # unavailable, or not added: nothing shown either way
+    if polled is ABSENT:
+        # Applies again without a device coming (a load meter back in an empty slot): added
+        # at the next set-up. Nothing is shown, so nothing old as valid.
+        return False
+    if fresh is ABSENT:
+        # Not added afresh (its clamp or status field is not reported): kept, it shows unknown;
+        # a lifetime counter holds what it counted (by design: never lower).
+        state, attributes = polled
+        return state != STATE_UNKNOWN and attributes.get("state_class") != "total_increasing"
+    return polled != fresh
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize(
+    ("ems", "unique_id"),
+    [
+        (load_fixture("ems_2026_cluster.json"), LEADER),
+        (capture(MARTINWELEN), None),
+    ],
+    ids=["documented cluster", "real single unit 2026"],
+)
+async def test_any_single_change_shows_what_a_fresh_entry_shows(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+    ems: dict[str, Any],
+    unique_id: str | None,
+) -> None:
+    now = int(dt_util.utcnow().timestamp())
+    base = _answers(ems, now)
+    battery.payloads = copy.deepcopy(base)
+    entry = await set_up(hass, entry_for(battery, unique_id or _leader_id(ems)))
+    await follow_up(hass)
+    rng = random.Random(f"{unique_id}-{ROUNDS}")
+    previous = "/ems.json"
+    history: list[str] = []
+    for _ in range(ROUNDS):
+        if entry.state is not ConfigEntryState.LOADED:  # the last change made set-up fail
+            battery.payloads = copy.deepcopy(base)
+            assert await _fresh(hass, entry)
+            previous = "/ems.json"
+        answers = copy.deepcopy(base)
+        path, change = _one_change(rng, answers)
+        battery.payloads = answers
+        # Long enough that the answer changed last time is read again too (back as it was).
+        await tick(hass, freezer, max(READ_AFTER[path], READ_AFTER[previous]))
+        previous = path
+        polled = _states(hass, entry)
+
+        # An answer that cannot be read leaves every entity unavailable, and set-up waiting.
+        await _fresh(hass, entry)
+        fresh = _states(hass, entry)
+        stale = {
+            key: (polled.get(key), fresh.get(key))
+            for key in polled.keys() | fresh.keys()
+            if _differs(polled.get(key, ABSENT), fresh.get(key, ABSENT))
+        }
+        assert not stale, f"{path}: {change} (after {history[-3:]})"
+        history.append(f"{path}: {change}")
+
+
+async def _fresh(hass: HomeAssistant, entry: Any) -> bool:
+    """Set the entry up again, as after a restart: nothing kept from its earlier reads."""
+    loaded = await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await follow_up(hass)
+    return loaded
+
+
+def _leader_id(ems: dict[str, Any]) -> str:
+    return normalize_ecu_id(ems["ems"][0]["ecu_id"])
