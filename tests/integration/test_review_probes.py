@@ -119,11 +119,13 @@ READ_AFTER = {
     "/params.json": timedelta(hours=6, seconds=1),
 }
 ABSENT = "absent"
-ROUNDS = int(os.environ.get("HOMEVOLT_PROBE_ROUNDS", "30"))
+# Every place of the answers is changed once per pass, a few places of one answer per poll.
+PASSES = int(os.environ.get("HOMEVOLT_PROBE_PASSES", "1"))
+CHANGES = int(os.environ.get("HOMEVOLT_PROBE_CHANGES", "4"))
 
 
 def _schedule(now: int) -> dict[str, Any]:
-    """A local schedule with an entry in force and the next ones within the test's hours."""
+    """A local schedule: an entry in force, then others (a pass over the answers takes hours)."""
     limits = {"setpoint": 3000, "max_charge": 4000, "import_limit": 9000, "export_limit": 5000}
     return {
         "local_mode": True,
@@ -132,7 +134,7 @@ def _schedule(now: int) -> dict[str, Any]:
             {
                 "id": 1,
                 "from": now - 600,
-                "to": now + 3 * 3600,
+                "to": now + 8 * 3600,
                 "type": 1,
                 "min": 20,
                 "max": 90,
@@ -140,16 +142,16 @@ def _schedule(now: int) -> dict[str, Any]:
             },
             {
                 "id": 2,
-                "from": now + 3 * 3600,
-                "to": now + 9 * 3600,
+                "from": now + 8 * 3600,
+                "to": now + 16 * 3600,
                 "type": 5,
                 "min": 10,
                 "params": {**limits, "setpoint": -2000},
             },
             {
                 "id": 3,
-                "from": now + 9 * 3600,
-                "to": now + 30 * 3600,
+                "from": now + 16 * 3600,
+                "to": now + 72 * 3600,
                 "type": 2,
                 "params": {"setpoint": 2500},
             },
@@ -212,24 +214,41 @@ def _changed(rng: random.Random, old: Any) -> Any:
     return rng.choice([0, "x", None])
 
 
-def _one_change(rng: random.Random, answers: dict[str, Any]) -> tuple[str, str]:
-    """Change one value of one answer in place; what was changed."""
-    path = rng.choice(
-        ["/ems.json"] * 6
-        + ["/schedule.json"] * 2
-        + ["/status.json", "/ota_manifest.json"]
-        + (["/params.json"] if rng.random() < 0.3 else [])
-    )
-    payload = answers[path]
-    where = rng.choice(_paths(payload))
+def _places(answers: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every place of every answer that a change could matter in, by answer."""
+    places = {path: _paths(payload) for path, payload in answers.items()}
+    # Of the parameters, only the minimum SOC is shown (the others go to diagnostics).
+    minimum = len(answers["/params.json"]) - 1
+    places["/params.json"] = [where for where in places["/params.json"] if where[0] == minimum]
+    return places
+
+
+def _rounds(rng: random.Random, answers: dict[str, Any]) -> list[tuple[str, list[Any]]]:
+    """Every place once per pass, CHANGES of one answer at a time, in a shuffled order."""
+    rounds = []
+    for _ in range(PASSES):
+        for path, places in _places(answers).items():
+            rng.shuffle(places)
+            rounds += [
+                (path, places[index : index + CHANGES]) for index in range(0, len(places), CHANGES)
+            ]
+    rng.shuffle(rounds)
+    return rounds
+
+
+def _change(rng: random.Random, payload: Any, where: tuple[Any, ...]) -> str:
+    """Change (or delete) the value at one place in place; what was done."""
     parent = payload
-    for step in where[:-1]:
-        parent = parent[step]
-    if rng.random() < 0.15:
-        del parent[where[-1]]
-        return path, f"{where} deleted"
-    parent[where[-1]] = _changed(rng, parent[where[-1]])
-    return path, f"{where} = {parent[where[-1]]!r}"
+    try:
+        for step in where[:-1]:
+            parent = parent[step]
+        if rng.random() < 0.15:
+            del parent[where[-1]]
+            return f"{where} deleted"
+        parent[where[-1]] = _changed(rng, parent[where[-1]])
+    except KeyError, IndexError, TypeError:
+        return f"{where} gone already"  # an earlier change of this round removed it
+    return f"{where} = {parent[where[-1]]!r}"
 
 
 def _states(hass: HomeAssistant, entry: Any) -> dict[str, Any]:
@@ -286,16 +305,16 @@ async def test_any_single_change_shows_what_a_fresh_entry_shows(
     battery.payloads = copy.deepcopy(base)
     entry = await set_up(hass, entry_for(battery, unique_id or _leader_id(ems)))
     await follow_up(hass)
-    rng = random.Random(f"{unique_id}-{ROUNDS}")
+    rng = random.Random(unique_id)
     previous = "/ems.json"
     history: list[str] = []
-    for _ in range(ROUNDS):
+    for path, places in _rounds(rng, base):
         if entry.state is not ConfigEntryState.LOADED:  # the last change made set-up fail
             battery.payloads = copy.deepcopy(base)
             assert await _fresh(hass, entry)
             previous = "/ems.json"
         answers = copy.deepcopy(base)
-        path, change = _one_change(rng, answers)
+        change = "; ".join(_change(rng, answers[path], where) for where in places)
         battery.payloads = answers
         # Long enough that the answer changed last time is read again too (back as it was).
         await tick(hass, freezer, max(READ_AFTER[path], READ_AFTER[previous]))
