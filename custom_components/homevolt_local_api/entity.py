@@ -363,9 +363,7 @@ class PartListeners:
                 part.target = target
                 was, shown = part.shown, part.probe(target)
                 part.shown = shown
-                if shown is None:  # a probe raised: each entity finds out for itself
-                    entities = list(part.entities)
-                elif shown == was:
+                if shown == was:
                     entities = [e for e in part.entities if not e.skip_unchanged_part]
                 else:
                     entities = [
@@ -373,9 +371,12 @@ class PartListeners:
                         for entity, now, then in zip(part.entities, shown, was, strict=True)
                         if now != then or not entity.skip_unchanged_part
                     ]
+            read = part.shown if part.raised else None
             for entity in entities:
                 # One entity's fault must not stop the others (as Home Assistant's own loop).
                 try:
+                    if read is not None and read[part.entities.index(entity)] is _RAISED:
+                        entity.probe_again(target)  # its probe's fault is the entity's own
                     if entity.update_from(target):
                         entity.async_write_ha_state()
                 except Exception:
@@ -389,10 +390,15 @@ def _always_new(_target: object) -> object:
     return object()
 
 
+# What a probe that raised reads: its entity is unavailable (and the fault logged) until it
+# reads again; the other entities of its part are compared as always.
+_RAISED = object()
+
+
 class _Part:
     """One part of the system as last looked up, and the entities that describe it."""
 
-    __slots__ = ("entities", "probes", "shown", "target")
+    __slots__ = ("entities", "probes", "raised", "shown", "target")
 
     def __init__(self, target: object) -> None:
         self.target = target
@@ -401,24 +407,26 @@ class _Part:
         # What each entity's probe read of the part last; None: to be read afresh (every entity
         # is called back then). Each entity is added with what it reads of this same target.
         self.shown: list[object] | None = None if target is None else []
+        self.raised = False  # whether a probe raised at the last reading
 
-    def probe(self, target: object) -> list[object] | None:
-        """What every entity's probe reads of the part; None if one raised."""
+    def probe(self, target: object) -> list[object]:
+        """What every entity's probe reads of the part; _RAISED for one that raised."""
         try:
-            return [probe(target) for probe in self.probes]
-        except Exception:  # the entity's own update logs it
-            return None
+            shown = [probe(target) for probe in self.probes]
+        except Exception:  # one raised: which, is found out one by one (rare)
+            shown = [_read(probe, target) for probe in self.probes]
+            self.raised = True
+        else:
+            self.raised = False
+        return shown
 
     def add(self, entity: HomevoltEntity[Any]) -> None:
         probe = entity.probe or _always_new
         self.entities.append(entity)
         self.probes.append(probe)
-        shown = self.shown
-        if shown is not None:
-            try:
-                shown.append(probe(self.target))
-            except Exception:  # the entity's own update logs it
-                self.shown = None
+        if self.shown is not None:
+            self.shown.append(shown := _read(probe, self.target))
+            self.raised = self.raised or shown is _RAISED
 
     def remove(self, entity: HomevoltEntity[Any]) -> None:
         index = self.entities.index(entity)
@@ -426,6 +434,13 @@ class _Part:
         del self.probes[index]
         if self.shown is not None:
             del self.shown[index]
+
+
+def _read(probe: Callable[[Any], object], target: object) -> object:
+    try:
+        return probe(target)
+    except Exception:  # the entity's update raises it again, and logs it
+        return _RAISED
 
 
 _LISTENERS: WeakKeyDictionary[HomevoltCoordinator, PartListeners] = WeakKeyDictionary()
@@ -533,6 +548,11 @@ class HomevoltEntity[T](Entity):
             return False
         self._last_shown = shown
         return True
+
+    def probe_again(self, target: T | None) -> None:
+        """Read the probe again where it raised: the fault is raised for the entity's update."""
+        if self.probe is not None and target is not None:
+            self.probe(target)
 
     @callback
     def update_failed(self) -> None:

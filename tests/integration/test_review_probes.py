@@ -21,6 +21,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 
 from custom_components.homevolt_local_api.api import normalize_ecu_id
+from custom_components.homevolt_local_api.sensor import HomevoltSensor
 from tests.conftest import load_fixture
 from tests.integration.conftest import follow_up
 from tests.integration.test_lifecycle import (
@@ -362,3 +363,51 @@ async def _fresh(hass: HomeAssistant, entry: Any) -> bool:
 
 def _leader_id(ems: dict[str, Any]) -> str:
     return normalize_ecu_id(ems["ems"][0]["ecu_id"])
+
+
+# --------------------------------------------------------------------------------------------
+# A probe of ours that raises, and answers that do not change.
+
+ALARMS = "sensor.homevolt_unit_1_alarms"
+WARNINGS = "sensor.homevolt_unit_1_warnings"
+
+
+async def test_a_probe_that_raises_makes_its_entity_unavailable_logged_once(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    failing = [False]
+    probe = HomevoltSensor._probe
+
+    def alarms_probe_raises(self: HomevoltSensor[Any], target: Any) -> object:
+        if failing[0] and self.entity_description.key == "alarms":
+            raise ZeroDivisionError
+        return probe(self, target)
+
+    # Only the comparison raises (what the sensor shows still reads well): a fault of ours.
+    monkeypatch.setattr(HomevoltSensor, "_probe", alarms_probe_raises)
+    answers = load_fixture("ems_2026_cluster.json")
+    battery.payloads["/ems.json"] = answers
+    await set_up(hass, entry_for(battery, LEADER))
+    assert hass.states.get(ALARMS).state == "0"
+
+    failing[0] = True
+    leader = answers["ems"][0]
+    leader["ems_data"]["warning_str"] = ["EMS_WARNING_LOW_SOC"]
+    await tick(hass, freezer, POLL)
+    assert hass.states.get(ALARMS).state == STATE_UNAVAILABLE
+    # The other entities of its part still follow what is read.
+    assert hass.states.get(WARNINGS).state == "1"
+    for _ in range(3):
+        await tick(hass, freezer, POLL)
+    failures = [record for record in caplog.records if "Unexpected error" in record.getMessage()]
+    assert len(failures) == 1, failures
+    assert ALARMS in failures[0].getMessage()
+    assert failures[0].exc_info is not None
+
+    failing[0] = False
+    await tick(hass, freezer, POLL)
+    assert hass.states.get(ALARMS).state == "0"
