@@ -14,7 +14,13 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import HomeAssistant
+from homeassistant.core import (
+    EVENT_STATE_CHANGED,
+    EVENT_STATE_REPORTED,
+    Event,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
@@ -411,3 +417,45 @@ async def test_a_probe_that_raises_makes_its_entity_unavailable_logged_once(
     failing[0] = False
     await tick(hass, freezer, POLL)
     assert hass.states.get(ALARMS).state == "0"
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize(
+    ("ems", "unique_id"),
+    [(load_fixture("ems_2026_cluster.json"), LEADER), (capture(MARTINWELEN), None)],
+    ids=["documented cluster", "real single unit 2026"],
+)
+async def test_nothing_is_written_while_the_answers_stay_the_same(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+    ems: dict[str, Any],
+    unique_id: str | None,
+) -> None:
+    answers = _answers(ems, int(dt_util.utcnow().timestamp()))
+    battery.payloads = answers
+    entry = await set_up(hass, entry_for(battery, unique_id or _leader_id(ems)))
+    await follow_up(hass)
+    ours = set(entities(hass, entry).values())
+    written: list[str] = []
+
+    @callback
+    def ours_only(event_data: Any) -> bool:
+        return event_data["entity_id"] in ours
+
+    @callback
+    def count(event: Event[Any]) -> None:
+        written.append(event.data["entity_id"])
+
+    # A state written unchanged is reported, not changed: both count.
+    hass.bus.async_listen(EVENT_STATE_CHANGED, count, event_filter=ours_only)
+    hass.bus.async_listen(EVENT_STATE_REPORTED, count, event_filter=ours_only)
+    uptime = answers["/status.json"]["up_time"]
+    elapsed = timedelta()
+    # Polls, and each slower answer read again (the same; the uptime runs with the clock).
+    for step in (POLL, POLL, POLL, *READ_AFTER.values()):
+        elapsed += step
+        answers["/status.json"]["up_time"] = uptime + elapsed // timedelta(milliseconds=1)
+        await tick(hass, freezer, step)
+    assert entry.runtime_data.coordinator.last_update_success
+    assert not written
