@@ -345,6 +345,10 @@ async def test_any_single_change_shows_what_a_fresh_entry_shows(
         # Long enough that the answer changed last time is read again too (back as it was).
         await tick(hass, freezer, max(READ_AFTER[path], READ_AFTER[previous]))
         previous = path
+        # Every state written again, not after a poll (the owner renames the devices): what an
+        # entity passed by shows then must follow from what was read as well.
+        _rename_devices(hass, entry, f"Battery {len(history)}")
+        await hass.async_block_till_done()
         polled = _states(hass, entry)
 
         # An answer that cannot be read leaves every entity unavailable, and set-up waiting.
@@ -357,6 +361,12 @@ async def test_any_single_change_shows_what_a_fresh_entry_shows(
         }
         assert not stale, f"{path}: {change} (after {history[-3:]}): {sorted(stale)}"
         history.append(f"{path}: {change}")
+
+
+def _rename_devices(hass: HomeAssistant, entry: Any, name: str) -> None:
+    registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        registry.async_update_device(device.id, name_by_user=f"{name} {device.id[:4]}")
 
 
 async def _fresh(hass: HomeAssistant, entry: Any) -> bool:
