@@ -469,3 +469,27 @@ async def test_nothing_is_written_while_the_answers_stay_the_same(
         await tick(hass, freezer, step)
     assert entry.runtime_data.coordinator.last_update_success
     assert not written
+
+
+MINIMUM_SOC = "number.homevolt_system_minimum_soc"
+
+
+async def test_a_minimum_soc_of_minus_zero_shows_as_a_fresh_entry_shows_it(
+    hass: HomeAssistant,
+    battery: ScriptedBattery,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    answers = _answers(load_fixture("ems_2026_cluster.json"), int(dt_util.utcnow().timestamp()))
+    minimum = answers["/params.json"][-1]
+    minimum["value"] = [0]
+    battery.payloads = answers
+    entry = await set_up(hass, entry_for(battery, LEADER))
+    await follow_up(hass)
+    assert hass.states.get(MINIMUM_SOC).state == "0.0"
+
+    # Some firmware prints a float's sign: 0 and -0.0 are the same minimum SOC.
+    minimum["value"] = [-0.0]
+    await tick(hass, freezer, READ_AFTER["/params.json"])
+    assert hass.states.get(MINIMUM_SOC).state == "0.0"
+    assert await _fresh(hass, entry)
+    assert hass.states.get(MINIMUM_SOC).state == "0.0"  # not "-0.0"

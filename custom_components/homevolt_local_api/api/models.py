@@ -1225,7 +1225,7 @@ class Parameters(Mapping[str, Parameter]):
         value = parameter.scalar if parameter else None
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             return None
-        number = _as_float(value)
+        number = _as_float(value) + 0.0  # -0.0 would be shown as "-0.0"
         return number if SOC[0] <= number <= SOC[1] else None
 
 
