@@ -363,13 +363,14 @@ class PartListeners:
                 part.target = target
                 was, shown = part.shown, part.probe(target)
                 part.shown = shown
-                if shown == was:
+                if shown == was and not part.raised:
                     entities = [e for e in part.entities if not e.skip_unchanged_part]
                 else:
+                    # A probe that raises reads nothing: its entity is asked every time.
                     entities = [
                         entity
                         for entity, now, then in zip(part.entities, shown, was, strict=True)
-                        if now != then or not entity.skip_unchanged_part
+                        if now != then or now is _RAISED or not entity.skip_unchanged_part
                     ]
             read = part.shown if part.raised else None
             for entity in entities:

@@ -388,14 +388,16 @@ ALARMS = "sensor.homevolt_unit_1_alarms"
 WARNINGS = "sensor.homevolt_unit_1_warnings"
 
 
+@pytest.mark.parametrize("from_set_up", [False, True], ids=["after set-up", "from set-up"])
 async def test_a_probe_that_raises_makes_its_entity_unavailable_logged_once(
     hass: HomeAssistant,
     battery: ScriptedBattery,  # noqa: F811
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    from_set_up: bool,
 ) -> None:
-    failing = [False]
+    failing = [from_set_up]
     probe = HomevoltSensor._probe
 
     def alarms_probe_raises(self: HomevoltSensor[Any], target: Any) -> object:
@@ -413,6 +415,7 @@ async def test_a_probe_that_raises_makes_its_entity_unavailable_logged_once(
     failing[0] = True
     leader = answers["ems"][0]
     leader["ems_data"]["warning_str"] = ["EMS_WARNING_LOW_SOC"]
+    leader["error_str"] = "Grid lost"  # what the alarms sensor shows changes: not kept as valid
     await tick(hass, freezer, POLL)
     assert hass.states.get(ALARMS).state == STATE_UNAVAILABLE
     # The other entities of its part still follow what is read.
@@ -427,6 +430,7 @@ async def test_a_probe_that_raises_makes_its_entity_unavailable_logged_once(
     failing[0] = False
     await tick(hass, freezer, POLL)
     assert hass.states.get(ALARMS).state == "0"
+    assert hass.states.get(ALARMS).attributes["error"] == "Grid lost"
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
