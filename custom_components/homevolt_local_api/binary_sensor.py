@@ -43,7 +43,7 @@ LEADER_BINARY_SENSORS: tuple[HomevoltBinarySensorEntityDescription[HomevoltData]
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         is_on_fn=lambda d: d.status.cloud_connected if d.status else None,
-        exists_fn=lambda d: d.status is not None,
+        exists_fn=lambda layout: layout.status,
     ),
     HomevoltBinarySensorEntityDescription(
         key="firmware_update_running",
@@ -51,7 +51,7 @@ LEADER_BINARY_SENSORS: tuple[HomevoltBinarySensorEntityDescription[HomevoltData]
         device_class=BinarySensorDeviceClass.RUNNING,
         entity_category=EntityCategory.DIAGNOSTIC,
         is_on_fn=lambda d: d.status.ota_in_progress if d.status else None,
-        exists_fn=lambda d: d.status is not None,
+        exists_fn=lambda layout: layout.status,
     ),
 )
 

@@ -39,9 +39,11 @@ from .const import (
 )
 from .data import (
     HomevoltData,
+    Layout,
     cluster_system_identifier,
     current_device_identifiers,
     keep_unchanged,
+    layout_of,
 )
 
 # What the entry needs to be loaded correctly besides ems.json: the controls show the schedule.
@@ -152,12 +154,26 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         self._missing_unsaved = False
         # The devices the last good poll described: worked out once, read by every platform.
         self.device_identifiers: frozenset[tuple[str, str]] = frozenset()
-        # The parts read well at least once: a new object only when one is added, so that
-        # entities depending on a part read after set-up are added then.
-        self.parts_read: frozenset[str] = frozenset()
+        # What decides which entities apply, and the data it was worked out from.
+        self._layout = Layout()
+        self._layout_data: HomevoltData | None = None
         # The schedule's next change, and the timer that reads the battery again then.
         self._change: datetime | None = None
         self._stop_change_timer: CALLBACK_TYPE | None = None
+
+    @property
+    def layout(self) -> Layout:
+        """What decides which entities apply: a new object only when that changed.
+
+        Worked out once per new data, whichever platform asks first.
+        """
+        data = self.data
+        if data is not self._layout_data:
+            self._layout_data = data
+            layout = layout_of(data)
+            if layout != self._layout:
+                self._layout = layout
+        return self._layout
 
     @callback
     def async_update_listeners(self) -> None:
@@ -319,8 +335,6 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
                     "pending": data.pending - {part},
                 }
                 data = replace(data, **updates)
-                if part not in self.parts_read:
-                    self.parts_read |= {part}
         except HomevoltAuthenticationError as err:
             if self._refusals.refused(now):
                 raise ConfigEntryAuthFailed(

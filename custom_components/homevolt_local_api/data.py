@@ -45,6 +45,37 @@ class HomevoltData:
         return part in self.unreadable or part in self.pending
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Layout:
+    """What decides which entities a system has besides its devices: all an `exists_fn` reads.
+
+    Entities that apply are added when it changes (the coordinator keeps the same object while
+    it does not), so a description's `exists_fn` must read nothing else.
+    """
+
+    sensors: frozenset[SensorFunction] = frozenset()
+    """The functions of the sensors ems.json lists (a load meter in a slot that was empty)."""
+    status: bool = False
+    """Whether status.json is known."""
+    wifi_signal: bool = False
+    lte_signal: bool = False
+
+    def has_sensor(self, *functions: SensorFunction) -> bool:
+        """Whether ems.json lists a sensor of any of these functions."""
+        return not self.sensors.isdisjoint(functions)
+
+
+def layout_of(data: HomevoltData) -> Layout:
+    """The layout the data describes now."""
+    status = data.status
+    return Layout(
+        sensors=frozenset(sensor.function for sensor in data.ems.sensors),
+        status=status is not None,
+        wifi_signal=status is not None and status.wifi_rssi is not None,
+        lte_signal=status is not None and status.lte_rssi is not None,
+    )
+
+
 def is_clamp(sensor: CtSensor) -> bool:
     """Whether a sensor is a physical clamp (the load and battery meters are computed)."""
     return (

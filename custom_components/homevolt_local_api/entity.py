@@ -20,6 +20,7 @@ from .const import DOMAIN, LOGGER, MANUFACTURER
 from .coordinator import HomevoltCoordinator
 from .data import (
     HomevoltData,
+    Layout,
     clamp_identifier,
     clamps,
     module_identifier,
@@ -36,8 +37,9 @@ if TYPE_CHECKING:
 class HomevoltEntityDescription(EntityDescription):
     """What every Homevolt entity description can say besides Home Assistant's fields."""
 
-    exists_fn: Callable[[HomevoltData], bool] | None = None
-    """Whether the entity applies to this system at all; None: always."""
+    exists_fn: Callable[[Layout], bool] | None = None
+    """Whether the entity applies to this system at all; None: always. Once it does, the
+    entity is added (at the poll that tells) and stays."""
     shown_while_offline: bool = False
     """A clamp's entity that stays meaningful while the clamp is offline (its radio link)."""
     reads: str | None = None
@@ -609,9 +611,10 @@ def build_entities(
     description whose `exists_fn` says it does not apply is skipped.
     """
     data = coordinator.data
+    layout = coordinator.layout
 
     def exists(description: HomevoltEntityDescription) -> bool:
-        return description.exists_fn is None or description.exists_fn(data)
+        return description.exists_fn is None or description.exists_fn(layout)
 
     entities = []
     if wanted := [d for d in system if exists(d)]:
@@ -657,16 +660,18 @@ def add_entities_as_found(
     async_add_entities: AddConfigEntryEntitiesCallback,
     build: Callable[[HomevoltCoordinator], list[HomevoltEntity[Any]]],
 ) -> None:
-    """Add a platform's entities now, and those of units or clamps that appear later.
+    """Add a platform's entities now, and those that apply later, at the poll that tells.
 
-    An entity whose part is missing from a poll stays (unavailable); one removed with its
-    device (gone for long, or deleted by the owner) is built again if its part comes back.
+    Later: a unit or clamp appears, or an `exists_fn` holds now (a load meter back in an empty
+    slot). An entity whose part is missing from a poll stays (unavailable), as does one that no
+    longer applies; one removed with its device (gone for long, or deleted by the owner) is
+    built again if its part comes back.
     """
     coordinator = entry.runtime_data.coordinator
     domain = async_get_current_platform().domain
     registry = er.async_get(coordinator.hass)
     known: set[str] = set()
-    seen: list[tuple[frozenset[tuple[str, str]], frozenset[str]] | None] = [None]
+    seen: list[tuple[frozenset[tuple[str, str]], Layout] | None] = [None]
 
     def registered_disabled(unique_id: str) -> bool:
         entity_id = registry.async_get_entity_id(domain, DOMAIN, unique_id)
@@ -675,13 +680,13 @@ def add_entities_as_found(
 
     @callback
     def add_new() -> None:
-        # Build entities only when the set of devices changed or a part was read for the first
-        # time (status.json after set-up), not on every poll.
-        devices, parts = coordinator.device_identifiers, coordinator.parts_read
+        # Build entities only when the set of devices or the layout changed (both are the same
+        # objects until then), not on every poll.
+        devices, layout = coordinator.device_identifiers, coordinator.layout
         last = seen[0]
-        if last is not None and devices is last[0] and parts is last[1]:
+        if last is not None and devices is last[0] and layout is last[1]:
             return
-        seen[0] = (devices, parts)
+        seen[0] = (devices, layout)
         register_parent_devices(coordinator)
         # One registered and disabled is left out: Home Assistant would only look it up in
         # the registry. Enabling it reloads the entry, which then adds it.

@@ -44,7 +44,7 @@ from .api import (
 )
 from .const import LOGGER
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
-from .data import HomevoltData
+from .data import HomevoltData, Layout
 from .entity import (
     HomevoltEntity,
     HomevoltEntityDescription,
@@ -144,8 +144,9 @@ def _line_voltage(name: str) -> Callable[[Unit], Value]:
     return lambda unit: getattr(unit.voltages, name, None)
 
 
-def _has_status(data: HomevoltData) -> bool:
-    return data.status is not None
+def _with_sensor(*functions: SensorFunction) -> Callable[[Layout], bool]:
+    """Applies while ems.json lists a sensor of any of these functions."""
+    return lambda layout: layout.has_sensor(*functions)
 
 
 def _clamp_counters(
@@ -218,7 +219,7 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.WATT,
         suggested_display_precision=0,
-        exists_fn=lambda d: d.ems.has_grid_sensor,
+        exists_fn=_with_sensor(SensorFunction.GRID),
     ),
     HomevoltSensorEntityDescription(
         key="grid_import_power",
@@ -228,7 +229,7 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.WATT,
         suggested_display_precision=0,
-        exists_fn=lambda d: d.ems.has_grid_sensor,
+        exists_fn=_with_sensor(SensorFunction.GRID),
     ),
     HomevoltSensorEntityDescription(
         key="grid_export_power",
@@ -238,7 +239,7 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.WATT,
         suggested_display_precision=0,
-        exists_fn=lambda d: d.ems.has_grid_sensor,
+        exists_fn=_with_sensor(SensorFunction.GRID),
     ),
     HomevoltSensorEntityDescription(
         key="solar_power",
@@ -248,7 +249,7 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.WATT,
         suggested_display_precision=0,
-        exists_fn=lambda d: d.ems.has_solar_sensor,
+        exists_fn=_with_sensor(SensorFunction.SOLAR),
     ),
     HomevoltSensorEntityDescription(
         key="house_power",
@@ -261,7 +262,7 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.WATT,
         suggested_display_precision=0,
-        exists_fn=lambda d: d.ems.has_load_sensor or d.ems.has_grid_sensor,
+        exists_fn=_with_sensor(SensorFunction.LOAD, SensorFunction.GRID),
     ),
     HomevoltSensorEntityDescription(
         key="available_charge_power",
@@ -347,7 +348,7 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        exists_fn=lambda d: d.ems.has_grid_sensor,
+        exists_fn=_with_sensor(SensorFunction.GRID),
         parts_fn=_clamp_counters(SensorFunction.GRID, imported=True),
     ),
     HomevoltSensorEntityDescription(
@@ -358,7 +359,7 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        exists_fn=lambda d: d.ems.has_grid_sensor,
+        exists_fn=_with_sensor(SensorFunction.GRID),
         parts_fn=_clamp_counters(SensorFunction.GRID, imported=False),
     ),
     HomevoltSensorEntityDescription(
@@ -369,7 +370,7 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        exists_fn=lambda d: d.ems.has_solar_sensor,
+        exists_fn=_with_sensor(SensorFunction.SOLAR),
         parts_fn=_clamp_counters(SensorFunction.SOLAR, imported=True),
     ),
     HomevoltSensorEntityDescription(
@@ -380,7 +381,7 @@ SYSTEM_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        exists_fn=lambda d: d.ems.has_load_sensor,
+        exists_fn=_with_sensor(SensorFunction.LOAD),
         parts_fn=_clamp_counters(SensorFunction.LOAD, imported=False),
     ),
     HomevoltSensorEntityDescription(
@@ -450,7 +451,7 @@ LEADER_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=_boot_time,
-        exists_fn=_has_status,
+        exists_fn=lambda layout: layout.status,
     ),
     HomevoltSensorEntityDescription(
         key="wifi_signal",
@@ -460,7 +461,7 @@ LEADER_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=lambda d: d.status is not None and d.status.wifi_rssi is not None,
+        exists_fn=lambda layout: layout.wifi_signal,
     ),
     HomevoltSensorEntityDescription(
         key="lte_signal",
@@ -470,7 +471,7 @@ LEADER_SENSORS: tuple[HomevoltSensorEntityDescription[HomevoltData], ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=lambda d: d.status is not None and d.status.lte_rssi is not None,
+        exists_fn=lambda layout: layout.lte_signal,
     ),
 )
 

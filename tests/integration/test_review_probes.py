@@ -294,10 +294,6 @@ def _differs(polled: Any, fresh: Any) -> bool:
     """Whether the long-running entry shows something a fresh one does not."""
     if polled in (None, ABSENT) and fresh in (None, ABSENT):
         return False  # unavailable, or not added: nothing shown either way
-    if polled is ABSENT:
-        # Applies again without a device coming (a load meter back in an empty slot): added
-        # at the next set-up. Nothing is shown, so nothing old as valid.
-        return False
     if fresh is ABSENT:
         # Not added afresh (its clamp or status field is not reported): kept, it shows unknown;
         # a lifetime counter holds what it counted (by design: never lower).
