@@ -284,7 +284,9 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
             # Only this integration registers the system device, and only for a cluster: the
             # registry needs asking once, at the first poll.
             if not data.cluster and (
-                ems.is_cluster or (previous is None and self._had_system_device(data.system_id))
+                ems.is_cluster
+                or ems.reported_leader is None  # followers reported without their leader
+                or (previous is None and self._had_system_device(data.system_id))
             ):
                 data = replace(data, cluster=True)
             for part, interval, read in (
@@ -430,12 +432,14 @@ class HomevoltCoordinator(DataUpdateCoordinator[HomevoltData]):
         """The entry's id (its leader at set-up), which every unique id starts with.
 
         An entry id that is no unit of this system (reported or registered) is not trusted:
-        the leader's id is used then, as before.
+        the leader's id is used then, as before. While the leader is left out of the read, the
+        entry id is the best word on which unit leads (the first unit reported is a follower).
         """
         unique_id = normalize_ecu_id(self.config_entry.unique_id or "")
         registry = dr.async_get(self.hass)
         if unique_id and (
-            ems.unit(unique_id) is not None
+            ems.reported_leader is None
+            or ems.unit(unique_id) is not None
             or registry.async_get_device_by_identifier(
                 (DOMAIN, unique_id), self.config_entry.entry_id
             )

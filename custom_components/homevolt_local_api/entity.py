@@ -60,6 +60,8 @@ def _unit_number(coordinator: HomevoltCoordinator, unit: Unit) -> str:
         for domain, value in device.identifiers
         if domain == DOMAIN and "_" not in value  # a unit's identifier is its bare id
     }
+    if data.ems.reported_leader is None:  # the leader left out of this read still counts
+        units.add(data.system_id)
     first = data.system_id if data.system_id in units else data.ems.leader.ecu_id
     if unit.ecu_id == first:
         return "1"
@@ -87,15 +89,53 @@ def unit_device_info(coordinator: HomevoltCoordinator, unit: Unit) -> DeviceInfo
         info["translation_key"] = "unit"
         info["translation_placeholders"] = {"number": _unit_number(coordinator, unit)}
     if unit.is_leader:
-        info["configuration_url"] = str(coordinator.client.base_url)
-        if data.status and data.status.esp_firmware:
-            info["sw_version"] = data.status.esp_firmware
-        if data.status and data.status.radio_firmware:
-            # Device info has no field for a second firmware; the radio module's goes here.
-            info["hw_version"] = f"Radio {data.status.radio_firmware}"
+        _add_leader_info(coordinator, info)
     if data.cluster:
         info["via_device_id"] = _device_id(coordinator, system_identifier(data))
     return info
+
+
+def _add_leader_info(coordinator: HomevoltCoordinator, info: DeviceInfo) -> None:
+    data = coordinator.data
+    info["configuration_url"] = str(coordinator.client.base_url)
+    if data.status and data.status.esp_firmware:
+        info["sw_version"] = data.status.esp_firmware
+    if data.status and data.status.radio_firmware:
+        # Device info has no field for a second firmware; the radio module's goes here.
+        info["hw_version"] = f"Radio {data.status.radio_firmware}"
+
+
+def leader_device_info(coordinator: HomevoltCoordinator) -> DeviceInfo | None:
+    """The device of the unit whose status.json is read; None while which unit that is is unknown.
+
+    A poll may leave the leader out of ems.json: its device is then the system id's (the
+    leader's at set-up), so that its entities do not land on a follower's device.
+    """
+    data = coordinator.data
+    leader = data.ems.reported_leader
+    if leader is not None:
+        return unit_device_info(coordinator, leader)
+    if data.ems.unit(data.system_id) is not None:
+        return None  # the system id names a follower now: which unit leads is not told
+    # Model and firmware come with the leader's first read (or stay as registered).
+    info = DeviceInfo(
+        identifiers={(DOMAIN, data.system_id)},
+        manufacturer=MANUFACTURER,
+        name="Homevolt",
+        serial_number=data.system_id,
+        translation_key="unit",
+        translation_placeholders={"number": "1"},
+        via_device_id=_device_id(coordinator, system_identifier(data)),
+    )
+    _add_leader_info(coordinator, info)
+    return info
+
+
+@callback
+def register_leader_device(coordinator: HomevoltCoordinator) -> dr.DeviceEntry | None:
+    """Register the leader's device (see `leader_device_info`); None while it is not known."""
+    info = leader_device_info(coordinator)
+    return None if info is None else register_device(coordinator, info)
 
 
 def system_device_info(coordinator: HomevoltCoordinator) -> DeviceInfo:
@@ -146,8 +186,14 @@ def clamp_device_info(coordinator: HomevoltCoordinator, sensor: CtSensor) -> Dev
         translation_key=CLAMP_TRANSLATIONS.get(sensor.function, "unassigned_clamp"),
         translation_placeholders={"euid": sensor.euid[-4:]},
         serial_number=sensor.euid,
-        via_device_id=_device_id(coordinator, unit_identifier(data.ems.leader)),
+        via_device_id=_device_id(coordinator, _leader_identifier(data)),
     )
+
+
+def _leader_identifier(data: HomevoltData) -> tuple[str, str]:
+    """The leader's device: the system id's while the leader is left out of the read."""
+    leader = data.ems.reported_leader
+    return unit_identifier(leader) if leader is not None else (DOMAIN, data.system_id)
 
 
 @dataclass(slots=True)
@@ -215,6 +261,8 @@ def register_parent_devices(coordinator: HomevoltCoordinator, *, again: bool = F
                 entities.async_update_entity(entity.entity_id, device_id=system.id)
     for unit in data.ems.units:
         register(unit_device_info(coordinator, unit))
+    if data.ems.reported_leader is None and (leader := leader_device_info(coordinator)):
+        register(leader)  # clamps link to it
 
 
 def follow_firmware(coordinator: HomevoltCoordinator) -> CALLBACK_TYPE:
@@ -620,8 +668,8 @@ def build_entities(
     if wanted := [d for d in system if exists(d)]:
         device = register_device(coordinator, system_device_info(coordinator))
         entities += [make(d, device, "system", system_target) for d in wanted]
-    leader_device = register_device(coordinator, unit_device_info(coordinator, data.ems.leader))
-    entities += [make(d, leader_device, "leader", status_target) for d in leader if exists(d)]
+    if leader and (leader_device := register_leader_device(coordinator)):
+        entities += [make(d, leader_device, "leader", status_target) for d in leader if exists(d)]
     for each_unit in data.ems.units:
         scope = f"unit_{each_unit.ecu_id}"
         descriptions = [*unit, *(cluster_unit if data.cluster else ())]

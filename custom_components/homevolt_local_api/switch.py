@@ -11,9 +11,8 @@ from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
 from .entity import (
     HomevoltEntity,
     add_entities_as_found,
-    register_device,
+    register_leader_device,
     schedule_target,
-    unit_device_info,
 )
 
 PARALLEL_UPDATES = 1
@@ -50,7 +49,9 @@ class HomevoltLocalModeSwitch(HomevoltEntity[Schedule], SwitchEntity):
 
 
 def _switches_for(coordinator: HomevoltCoordinator) -> list[HomevoltEntity[Any]]:
-    info = register_device(coordinator, unit_device_info(coordinator, coordinator.data.ems.leader))
+    info = register_leader_device(coordinator)
+    if info is None:  # added once the leader is known
+        return []
     return [HomevoltLocalModeSwitch(coordinator, LOCAL_MODE, info, "leader", schedule_target)]
 
 

@@ -20,7 +20,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import FirmwareUpdate
 from .coordinator import HomevoltConfigEntry, HomevoltCoordinator
 from .data import HomevoltData
-from .entity import HomevoltEntity, register_device, register_parent_devices, unit_device_info
+from .entity import HomevoltEntity, register_leader_device, register_parent_devices
 
 PARALLEL_UPDATES = 0
 
@@ -109,11 +109,11 @@ async def async_setup_entry(
         new = [update.product_id for update in updates if update.product_id not in known]
         if not new:
             return
-        known.update(new)
         register_parent_devices(coordinator)  # a cluster's unit links to the system device
-        info = register_device(
-            coordinator, unit_device_info(coordinator, coordinator.data.ems.leader)
-        )
+        info = register_leader_device(coordinator)
+        if info is None:  # added at a poll that tells which unit leads
+            return
+        known.update(new)
         only = len(updates) == 1 and len(known) == 1
         async_add_entities(
             HomevoltFirmwareUpdate(

@@ -564,6 +564,11 @@ class EmsData:
         return next((unit for unit in self.units if unit.is_leader), self.units[0])
 
     @property
+    def reported_leader(self) -> Unit | None:
+        """The leader, when this read reports it (a poll of a cluster may leave it out)."""
+        return next((unit for unit in self.units if unit.is_leader), None)
+
+    @property
     def is_cluster(self) -> bool:
         """Whether the system has more than one unit."""
         return len(self.units) > 1
