@@ -46,7 +46,7 @@ class HomevoltEntityDescription(EntityDescription):
     """The endpoint besides ems.json the entity reads: unavailable while it fails."""
 
 
-def _unit_number(coordinator: HomevoltCoordinator, unit: Unit) -> str:
+def _unit_number(coordinator: HomevoltCoordinator, ecu_id: str) -> str:
     """A unit's number: the leader (when the system was set up) is 1, the others follow by id.
 
     Units missing from this poll count too, so that one dropping out (also at a restart) does
@@ -63,9 +63,9 @@ def _unit_number(coordinator: HomevoltCoordinator, unit: Unit) -> str:
     if data.ems.reported_leader is None:  # the leader left out of this read still counts
         units.add(data.system_id)
     first = data.system_id if data.system_id in units else data.ems.leader.ecu_id
-    if unit.ecu_id == first:
+    if ecu_id == first:
         return "1"
-    return str(sorted(units - {first}).index(unit.ecu_id) + 2)
+    return str(sorted(units - {first}).index(ecu_id) + 2)
 
 
 def _device_id(coordinator: HomevoltCoordinator, identifier: tuple[str, str]) -> str:
@@ -76,22 +76,29 @@ def _device_id(coordinator: HomevoltCoordinator, identifier: tuple[str, str]) ->
 
 def unit_device_info(coordinator: HomevoltCoordinator, unit: Unit) -> DeviceInfo:
     """A unit's device; in a cluster, part of the system device."""
+    return _unit_info(coordinator, unit.ecu_id, unit, leader=unit.is_leader)
+
+
+def _unit_info(
+    coordinator: HomevoltCoordinator, ecu_id: str, unit: Unit | None, *, leader: bool
+) -> DeviceInfo:
+    """A unit's device; without the unit's read, its model and firmware stay as registered."""
     data = coordinator.data
     info = DeviceInfo(
-        identifiers={unit_identifier(unit)},
+        identifiers={(DOMAIN, ecu_id)},
         manufacturer=MANUFACTURER,
-        model=f"Homevolt {unit.model}" if unit.model else "Homevolt",
         name="Homevolt",
-        serial_number=unit.ecu_id,
-        sw_version=unit.firmware,
+        serial_number=ecu_id,
     )
+    if unit is not None:
+        info["model"] = f"Homevolt {unit.model}" if unit.model else "Homevolt"
+        info["sw_version"] = unit.firmware
     if data.cluster:
         info["translation_key"] = "unit"
-        info["translation_placeholders"] = {"number": _unit_number(coordinator, unit)}
-    if unit.is_leader:
-        _add_leader_info(coordinator, info)
-    if data.cluster:
+        info["translation_placeholders"] = {"number": _unit_number(coordinator, ecu_id)}
         info["via_device_id"] = _device_id(coordinator, system_identifier(data))
+    if leader:
+        _add_leader_info(coordinator, info)
     return info
 
 
@@ -117,18 +124,7 @@ def leader_device_info(coordinator: HomevoltCoordinator) -> DeviceInfo | None:
         return unit_device_info(coordinator, leader)
     if data.ems.unit(data.system_id) is not None:
         return None  # the system id names a follower now: which unit leads is not told
-    # Model and firmware come with the leader's first read (or stay as registered).
-    info = DeviceInfo(
-        identifiers={(DOMAIN, data.system_id)},
-        manufacturer=MANUFACTURER,
-        name="Homevolt",
-        serial_number=data.system_id,
-        translation_key="unit",
-        translation_placeholders={"number": "1"},
-        via_device_id=_device_id(coordinator, system_identifier(data)),
-    )
-    _add_leader_info(coordinator, info)
-    return info
+    return _unit_info(coordinator, data.system_id, None, leader=True)
 
 
 @callback
@@ -163,7 +159,7 @@ def module_device_info(
         manufacturer=MANUFACTURER,
         model=module.battery_type,
         translation_key="unit_module" if data.cluster else "module",
-        translation_placeholders={"unit": _unit_number(coordinator, unit), "number": number},
+        translation_placeholders={"unit": _unit_number(coordinator, unit.ecu_id), "number": number},
         serial_number=module.serial_number,
         sw_version=module.firmware,
         via_device_id=_device_id(coordinator, unit_identifier(unit)),
